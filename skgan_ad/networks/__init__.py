@@ -1,0 +1,45 @@
+"""Network building blocks shared by every detector.
+
+A method asks :func:`make_blocks` for the blocks that fit its input and then builds
+its networks from them ("an encoder from x to z", "the x branch of a discriminator"),
+so the choice between tabular and image networks lives here and not in the methods.
+"""
+
+from .mlp import JointDiscriminator, PairDiscriminator, mlp, xavier_init
+
+__all__ = ["TabularBlocks", "make_blocks", "mlp", "JointDiscriminator",
+           "PairDiscriminator", "xavier_init"]
+
+
+class TabularBlocks:
+    """Fully connected blocks for inputs of shape ``(n_samples, n_features)``.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the data space.
+    """
+
+    def __init__(self, n_features):
+        self.n_features = n_features
+
+    def encoder(self, latent_dim, hidden, **layer_options):
+        """Network from the data space to the latent space (no output activation)."""
+        return mlp(self.n_features, hidden, latent_dim, **layer_options)
+
+    def generator(self, latent_dim, hidden, **layer_options):
+        """Network from the latent space to the data space (linear output)."""
+        return mlp(latent_dim, hidden, self.n_features, **layer_options)
+
+    def x_branch(self, hidden, **layer_options):
+        """Feature branch over data-space inputs, ending after its last hidden block."""
+        return mlp(self.n_features, hidden, **layer_options)
+
+    def pair_body(self, hidden, **layer_options):
+        """Body of a discriminator of two concatenated data-space inputs."""
+        return mlp(2 * self.n_features, hidden, **layer_options)
+
+
+def make_blocks(n_features):
+    """Return the building blocks for data with ``n_features`` columns."""
+    return TabularBlocks(n_features)

@@ -1,0 +1,120 @@
+"""Fully connected building blocks for tabular data.
+
+Every tabular network of every method is assembled from :func:`mlp` and the two
+discriminator shapes below, so that a method asks for "an encoder from x to z" or "a
+discriminator of (x, z) pairs" and never writes its own layers.
+"""
+
+import torch
+from torch import nn
+
+__all__ = ["mlp", "JointDiscriminator", "PairDiscriminator", "xavier_init"]
+
+
+def _activation(name, negative_slope):
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(negative_slope)
+    if name == "tanh":
+        return nn.Tanh()
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def mlp(
+    in_features,
+    hidden,
+    out_features=None,
+    *,
+    activation="leaky_relu",
+    negative_slope=0.2,
+    dropout=0.0,
+    batch_norm=False,
+    output_activation=None,
+):
+    """Build ``Linear -> [BatchNorm] -> activation -> [Dropout]`` blocks.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the input.
+    hidden : tuple of int
+        Widths of the hidden blocks, in order.
+    out_features : int or None
+        Width of a final linear layer without activation; ``None`` ends the network
+        after the last hidden block (used for discriminator feature layers).
+    activation : {"relu", "leaky_relu", "tanh"}
+        Activation of the hidden blocks.
+    negative_slope : float
+        Slope of LeakyReLU.
+    dropout : float
+        Dropout rate after each hidden activation.
+    batch_norm : bool
+        Batch normalisation before each hidden activation, with TensorFlow's
+        defaults (momentum 0.99, epsilon 1e-3) as in the official code.
+    output_activation : {None, "tanh"}
+        Activation applied to the final linear layer.
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
+    layers = []
+    width = in_features
+    for units in hidden:
+        layers.append(nn.Linear(width, units))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(units, eps=1e-3, momentum=0.01))
+        layers.append(_activation(activation, negative_slope))
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = units
+    if out_features is not None:
+        layers.append(nn.Linear(width, out_features))
+        if output_activation is not None:
+            layers.append(_activation(output_activation, negative_slope))
+    net = nn.Sequential(*layers)
+    net.out_features = width if out_features is None else out_features
+    return net
+
+
+class JointDiscriminator(nn.Module):
+    """Discriminator of ``(x, z)`` pairs, as in BiGAN/ALI.
+
+    ``x`` and ``z`` pass through their own branches; the concatenation passes through
+    a joint body whose output is the feature layer used for feature matching, then
+    through a linear head to one logit.
+    """
+
+    def __init__(self, x_branch, z_branch, joint):
+        super().__init__()
+        self.x_branch = x_branch
+        self.z_branch = z_branch
+        self.joint = joint
+        self.head = nn.Linear(joint.out_features, 1)
+
+    def forward(self, x, z):
+        features = self.joint(torch.cat([self.x_branch(x), self.z_branch(z)], dim=1))
+        return self.head(features).squeeze(1), features
+
+
+class PairDiscriminator(nn.Module):
+    """Discriminator of ``(a, b)`` pairs of the same space (ALAD's D_xx and D_zz)."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+        self.head = nn.Linear(body.out_features, 1)
+
+    def forward(self, a, b):
+        features = self.body(torch.cat([a, b], dim=1))
+        return self.head(features).squeeze(1), features
+
+
+def xavier_init(module):
+    """Glorot-uniform weights and zero biases, TensorFlow's ``xavier_initializer``."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    return module

@@ -1,0 +1,219 @@
+"""Behaviour every detector owes a scikit-learn user, on real and realistic data."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from skorch.callbacks import Callback
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from skgan_ad import ALAD, EGBAD
+from skgan_ad.datasets import make_kdd99_preprocessor
+from skgan_ad.metrics import ANOMALY_SCORERS
+
+from conftest import ESTIMATORS, fast
+
+# The logits score only sees D_xx's verdict, which is coarse after five epochs.
+SCORE_TYPES = [(EGBAD, "cross-e", 0.9), (EGBAD, "fm", 0.9), (ALAD, "fm", 0.9),
+               (ALAD, "l1", 0.9), (ALAD, "l2", 0.9), (ALAD, "logits", 0.7)]
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Normal rows from a correlated Gaussian; anomalies shifted off its support."""
+    rng = np.random.RandomState(42)
+    mixing = rng.normal(size=(8, 8))
+    X_train = rng.normal(size=(1500, 8)) @ mixing
+    X_normal = rng.normal(size=(300, 8)) @ mixing
+    X_anomalous = rng.normal(size=(60, 8)) @ mixing + rng.choice([-6.0, 6.0], (60, 8))
+    X_test = np.vstack([X_normal, X_anomalous])
+    y_test = np.r_[np.zeros(300, int), np.ones(60, int)]
+    return X_train, X_test, y_test
+
+
+@pytest.mark.parametrize("cls, score_type, min_auroc", SCORE_TYPES)
+def test_every_score_ranks_anomalies_lower(cls, score_type, min_auroc, blobs):
+    X_train, X_test, y_test = blobs
+    detector = fast(cls, score_type=score_type, epochs=5).fit(X_train)
+    scores = detector.score_samples(X_test)
+    assert scores.dtype == np.float64 and np.isfinite(scores).all()
+    # score_samples is "higher = more normal", so anomalies must rank low.
+    assert roc_auc_score(y_test, -scores) > min_auroc
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_pipeline_on_kdd99(cls, kdd99):
+    X_train, X_test, y_test = kdd99
+    pipeline = make_pipeline(make_kdd99_preprocessor("minmax"), fast(cls, epochs=10))
+    pipeline.fit(X_train)
+    detector = pipeline[-1]
+    assert detector.n_features_in_ == 121
+    decision = pipeline.decision_function(X_test)
+    assert decision.shape == (len(X_test),)
+    # Ten quick epochs on 2,400 rows: far from converged, but clearly better than chance.
+    assert roc_auc_score(y_test, -decision) > 0.7
+    np.testing.assert_array_equal(pipeline.predict(X_test), np.where(decision < 0, -1, 1))
+
+
+def test_grid_search_with_labelled_scorers(kdd99):
+    _, X_test, y_test = kdd99
+    pipeline = make_pipeline(make_kdd99_preprocessor("minmax"), fast(ALAD, epochs=2))
+    grid = {"alad__latent_dim": [4, 16], "alad__score_type": ["fm", "l1"]}
+    search = GridSearchCV(pipeline, grid, scoring=ANOMALY_SCORERS, refit="roc_auc",
+                          cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    search.fit(X_test, y_test)
+    assert search.best_params_["alad__latent_dim"] in (4, 16)
+    for metric in ANOMALY_SCORERS:
+        assert np.isfinite(search.cv_results_[f"mean_test_{metric}"]).all()
+    assert search.best_score_ == search.cv_results_["mean_test_roc_auc"].max()
+    assert search.best_score_ > 0.7
+    assert search.decision_function(X_test).shape == (len(X_test),)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_round_trips_give_identical_scores(cls, kdd99, tmp_path):
+    X_train, X_test, _ = kdd99
+    preprocessor = make_kdd99_preprocessor("minmax").fit(X_train)
+    X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
+    detector = fast(cls).fit(X_train)
+    expected = detector.score_samples(X_test)
+
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_array_equal(restored.score_samples(X_test), expected)
+    joblib.dump(detector, tmp_path / "detector.joblib")
+    restored = joblib.load(tmp_path / "detector.joblib")
+    np.testing.assert_array_equal(restored.score_samples(X_test), expected)
+    assert restored.offset_ == detector.offset_
+
+    refitted = clone(detector).fit(X_train)
+    np.testing.assert_array_equal(refitted.score_samples(X_test), expected)
+    assert not hasattr(clone(detector), "net_")
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_random_state_makes_fits_reproducible(cls, blobs):
+    X_train, X_test, _ = blobs
+    first = fast(cls, random_state=7).fit(X_train).score_samples(X_test)
+    second = fast(cls, random_state=7).fit(X_train).score_samples(X_test)
+    other = fast(cls, random_state=8).fit(X_train).score_samples(X_test)
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, other)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_fit_leaves_global_random_state_alone(cls, blobs):
+    before = torch.get_rng_state()
+    fast(cls).fit(blobs[0])
+    assert torch.equal(before, torch.get_rng_state())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("contamination", [0.05, 0.2])
+def test_fit_predict_flags_the_contamination(cls, contamination, kdd99):
+    # KDD99 repeats rows; distinct rows can only tie by accident.
+    X_train = np.unique(make_kdd99_preprocessor("minmax").fit_transform(kdd99[0]), axis=0)
+    detector = fast(cls, contamination=contamination)
+    labels = detector.fit_predict(X_train)
+    assert labels.dtype.kind == "i" and set(np.unique(labels)) == {-1, 1}
+    scores = detector.score_samples(X_train)
+    np.testing.assert_array_equal(labels == -1, scores < detector.offset_)
+    tied = np.isclose(scores, detector.offset_, rtol=0, atol=1e-6).sum()
+    assert abs((labels == -1).sum() - contamination * len(X_train)) <= 1 + tied
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_row_scores_the_same_alone_and_in_a_large_batch(cls, kdd99):
+    X_train, X_test, _ = kdd99
+    preprocessor = make_kdd99_preprocessor("minmax").fit(X_train)
+    X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
+    # Dropout and batch norm are active during training: eval mode must remove both.
+    detector = fast(cls).fit(X_train)
+    in_batch = detector.score_samples(X_test)
+    alone = np.array([detector.score_samples(X_test[i:i + 1])[0] for i in range(0, 3000, 97)])
+    np.testing.assert_allclose(alone, in_batch[0:3000:97], rtol=1e-5, atol=1e-6)
+    detector.set_params(score_batch_size=7)
+    np.testing.assert_allclose(detector.score_samples(X_test), in_batch,
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_history_callbacks_and_progress_bar(cls, blobs, capsys):
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    counter = CountEpochs()
+    detector = fast(cls, epochs=2, verbose=1, callbacks=[counter]).fit(blobs[0])
+    assert counter.epochs == 2
+    assert len(detector.history_) == 2
+    for loss in ("d_loss", "g_loss", "e_loss", "train_loss"):
+        assert np.isfinite(detector.history_[:, loss]).all()
+    printed = capsys.readouterr()
+    assert "d_loss" in printed.out  # the epoch table
+    assert "it/s" in printed.err or "it/s" in printed.out  # the tqdm progress bar
+    fast(cls, epochs=1, verbose=0).fit(blobs[0])
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_dataframe_feature_names(cls, blobs):
+    X_train = pd.DataFrame(blobs[0], columns=[f"f{i}" for i in range(8)])
+    detector = fast(cls, epochs=1).fit(X_train)
+    np.testing.assert_array_equal(detector.feature_names_in_, X_train.columns)
+    with pytest.warns(UserWarning, match="feature names"):
+        detector.score_samples(blobs[1])
+
+
+def _bad_inputs():
+    good = np.random.RandomState(0).normal(size=(40, 8))
+    with_nan, with_inf = good.copy(), good.copy()
+    with_nan[3, 2], with_inf[5, 1] = np.nan, np.inf
+    text = good.astype(object)
+    text[0, 0] = "tcp"
+    return {
+        "nan": (with_nan, "NaN"),
+        "inf": (with_inf, "infinity"),
+        "empty": (np.empty((0, 8)), "0 sample"),
+        "1-d": (good[:, 0], "2D array"),
+        "strings": (text, "non-numeric"),
+        "string frame": (pd.DataFrame(text), "non-numeric"),
+    }
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("case", list(_bad_inputs()))
+def test_bad_input_gets_a_clear_value_error(cls, case, blobs):
+    X, message = _bad_inputs()[case]
+    with pytest.raises(ValueError, match=message):
+        fast(cls, epochs=1).fit(X)
+    detector = fast(cls, epochs=1).fit(blobs[0])
+    for method in (detector.score_samples, detector.decision_function, detector.predict):
+        with pytest.raises(ValueError, match=message):
+            method(X)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_wrong_number_of_features_at_scoring(cls, blobs):
+    detector = fast(cls, epochs=1).fit(blobs[0])
+    for method in (detector.score_samples, detector.decision_function, detector.predict):
+        with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 8"):
+            method(blobs[1][:, :5])
+
+
+@pytest.mark.parametrize("device, message", [("tpu9", "not a torch device"),
+                                             ("cuda:7", "CUDA is not available")])
+def test_bad_device_gets_a_clear_value_error(device, message, blobs):
+    if device.startswith("cuda") and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match=message):
+        fast(ALAD, device=device).fit(blobs[0])
