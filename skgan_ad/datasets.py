@@ -115,8 +115,9 @@ def load_kdd99(path=None, *, sample=False, download_if_missing=True, return_X_y=
                           "20,000-row sample instead.", stacklevel=2)
             sample = True
     if sample and path is None:
-        with resources.files("skgan_ad").joinpath("data/kdd99_sample.csv.gz").open("rb") as f:
-            data, labels = _read_kdd99_csv(f)
+        sample_file = resources.files("skgan_ad").joinpath("data/kdd99_sample.csv.gz")
+        with resources.as_file(sample_file) as sample_path:
+            data, labels = _read_kdd99_csv(sample_path)
         source = "bundled sample"
     target = (labels == "normal.").astype(int)
     if return_X_y:

@@ -1,4 +1,6 @@
-"""Loss terms shared by the methods."""
+"""Loss terms and update helpers shared by the methods."""
+
+import contextlib
 
 import torch
 import torch.nn.functional as F
@@ -26,3 +28,20 @@ def minimise(loss, *optimizers):
     loss.backward()
     for optimizer in optimizers:
         optimizer.step()
+
+
+@contextlib.contextmanager
+def frozen(*modules):
+    """Compute no weight gradients for ``modules`` (gradients still flow through them).
+
+    The generator/encoder updates back-propagate through the discriminators; their
+    weight gradients would be discarded, so they are not computed.
+    """
+    parameters = [p for module in modules for p in module.parameters() if p.requires_grad]
+    for parameter in parameters:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in parameters:
+            parameter.requires_grad_(True)

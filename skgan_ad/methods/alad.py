@@ -6,7 +6,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..base import BaseGANDetector
 from ..networks import JointDiscriminator, PairDiscriminator, make_blocks, mlp, xavier_init
-from ._losses import bce, bce_per_row, feature_distance, minimise
+from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
 
 __all__ = ["ALAD"]
 
@@ -207,18 +207,19 @@ class ALAD(BaseGANDetector):
         # Generator and encoder, on another batch with fresh noise.
         x = x_other
         z = torch.randn(len(x), self.latent_dim, device=x.device)
-        z_enc, x_gen = E(x), G(z)
-        # The (x, x) and (z, z) terms of the cycle costs do not depend on E or G;
-        # they are kept so the logged losses match the official ones.
-        cycle = (bce(D_xx(x, x)[0], 0.0) + bce(D_xx(x, G(z_enc))[0], 1.0))
-        if self.enable_dzz:
-            cycle = cycle + bce(D_zz(z, z)[0], 0.0) + bce(D_zz(z, E(x_gen))[0], 1.0)
-        g_adv = bce(D_xz(x_gen, z)[0], 1.0)
-        e_adv = bce(D_xz(x, z_enc)[0], 0.0)
-        # L_G = g_adv + cycle and L_E = e_adv + cycle; g_adv does not depend on E
-        # and e_adv not on G, so one backward pass of their sum gives each network
-        # the gradient of its own loss.
-        minimise(g_adv + e_adv + cycle, net.optimizer_g_, net.optimizer_e_)
+        with frozen(D_xz, D_xx, D_zz):
+            z_enc, x_gen = E(x), G(z)
+            # The (x, x) and (z, z) terms of the cycle costs do not depend on E or G;
+            # they are kept so the logged losses match the official ones.
+            cycle = bce(D_xx(x, x)[0], 0.0) + bce(D_xx(x, G(z_enc))[0], 1.0)
+            if self.enable_dzz:
+                cycle = cycle + bce(D_zz(z, z)[0], 0.0) + bce(D_zz(z, E(x_gen))[0], 1.0)
+            g_adv = bce(D_xz(x_gen, z)[0], 1.0)
+            e_adv = bce(D_xz(x, z_enc)[0], 0.0)
+            # L_G = g_adv + cycle and L_E = e_adv + cycle; g_adv does not depend on E
+            # and e_adv not on G, so one backward pass of their sum gives each
+            # network the gradient of its own loss.
+            minimise(g_adv + e_adv + cycle, net.optimizer_g_, net.optimizer_e_)
         return {"d_loss": d_loss, "g_loss": g_adv + cycle, "e_loss": e_adv + cycle}
 
     def _anomaly_score(self, net, x):

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseGANDetector
 from ..networks import JointDiscriminator, make_blocks, mlp, xavier_init
-from ._losses import bce, bce_per_row, feature_distance, minimise
+from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
 
 __all__ = ["EGBAD"]
 
@@ -169,11 +169,12 @@ class EGBAD(BaseGANDetector):
         minimise(d_loss, net.optimizer_d_)
         # Generator and encoder, on another batch, with the labels swapped.
         z = torch.randn(len(x_other), self.latent_dim, device=x.device)
-        g_loss = bce(D(G(z), z)[0], 1.0)
-        e_loss = bce(D(x_other, E(x_other))[0], 0.0)
-        # g_loss depends on G only and e_loss on E only, so one backward pass gives
-        # each network the gradient of its own loss.
-        minimise(g_loss + e_loss, net.optimizer_g_, net.optimizer_e_)
+        with frozen(D):
+            g_loss = bce(D(G(z), z)[0], 1.0)
+            e_loss = bce(D(x_other, E(x_other))[0], 0.0)
+            # g_loss depends on G only and e_loss on E only, so one backward pass
+            # gives each network the gradient of its own loss.
+            minimise(g_loss + e_loss, net.optimizer_g_, net.optimizer_e_)
         return {"d_loss": d_loss, "g_loss": g_loss, "e_loss": e_loss}
 
     def _anomaly_score(self, net, x):
