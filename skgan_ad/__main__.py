@@ -75,8 +75,8 @@ def main(argv=None):
                           "default: the bundled 20,000-row sample")
     run_demo.add_argument("--epochs", type=int, default=None,
                           help="training epochs of the GAN detectors (default: theirs)")
-    run_demo.add_argument("--scaler", choices=["minmax", "standard"], default="minmax",
-                          help="feature scaling after one-hot encoding (default: minmax)")
+    run_demo.add_argument("--scaler", choices=["minmax", "standard"], default="standard",
+                          help="feature scaling after one-hot encoding (default: standard)")
     run_demo.add_argument("--seed", type=int, default=42, help="split and model seed")
     run_demo.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
