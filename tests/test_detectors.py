@@ -50,7 +50,7 @@ def test_every_score_ranks_anomalies_lower(cls, score_type, min_auroc, blobs):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_pipeline_on_kdd99(cls, kdd99):
     X_train, X_test, y_test = kdd99
-    pipeline = make_pipeline(make_kdd99_preprocessor("minmax"), fast(cls, epochs=10))
+    pipeline = make_pipeline(make_kdd99_preprocessor("standard"), fast(cls, epochs=10))
     pipeline.fit(X_train)
     detector = pipeline[-1]
     assert detector.n_features_in_ == 121
@@ -63,7 +63,7 @@ def test_pipeline_on_kdd99(cls, kdd99):
 
 def test_grid_search_with_labelled_scorers(kdd99):
     _, X_test, y_test = kdd99
-    pipeline = make_pipeline(make_kdd99_preprocessor("minmax"), fast(ALAD, epochs=2))
+    pipeline = make_pipeline(make_kdd99_preprocessor("standard"), fast(ALAD, epochs=2))
     grid = {"alad__latent_dim": [4, 16], "alad__score_type": ["fm", "l1"]}
     search = GridSearchCV(pipeline, grid, scoring=ANOMALY_SCORERS, refit="roc_auc",
                           cv=StratifiedKFold(3, shuffle=True, random_state=0))
@@ -79,7 +79,7 @@ def test_grid_search_with_labelled_scorers(kdd99):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_round_trips_give_identical_scores(cls, kdd99, tmp_path):
     X_train, X_test, _ = kdd99
-    preprocessor = make_kdd99_preprocessor("minmax").fit(X_train)
+    preprocessor = make_kdd99_preprocessor("standard").fit(X_train)
     X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
     detector = fast(cls).fit(X_train)
     expected = detector.score_samples(X_test)
@@ -117,7 +117,7 @@ def test_fit_leaves_global_random_state_alone(cls, blobs):
 @pytest.mark.parametrize("contamination", [0.05, 0.2])
 def test_fit_predict_flags_the_contamination(cls, contamination, kdd99):
     # KDD99 repeats rows; distinct rows can only tie by accident.
-    X_train = np.unique(make_kdd99_preprocessor("minmax").fit_transform(kdd99[0]), axis=0)
+    X_train = np.unique(make_kdd99_preprocessor("standard").fit_transform(kdd99[0]), axis=0)
     detector = fast(cls, contamination=contamination)
     labels = detector.fit_predict(X_train)
     assert labels.dtype.kind == "i" and set(np.unique(labels)) == {-1, 1}
@@ -130,7 +130,7 @@ def test_fit_predict_flags_the_contamination(cls, contamination, kdd99):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_row_scores_the_same_alone_and_in_a_large_batch(cls, kdd99):
     X_train, X_test, _ = kdd99
-    preprocessor = make_kdd99_preprocessor("minmax").fit(X_train)
+    preprocessor = make_kdd99_preprocessor("standard").fit(X_train)
     X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
     # Dropout and batch norm are active during training: eval mode must remove both.
     detector = fast(cls).fit(X_train)
