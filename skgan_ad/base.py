@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._engine import AdversarialNet
@@ -19,7 +19,7 @@ __all__ = ["BaseGANDetector"]
 
 def resolve_device(device):
     """Turn ``"auto"`` into ``"cuda"`` when a GPU is available, else ``"cpu"``."""
-    if device == "auto":
+    if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         resolved = torch.device(device)
@@ -64,7 +64,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
         "score_batch_size": [Interval(Integral, 1, None, closed="left")],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "device": [str],
+        "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
@@ -202,7 +202,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         labels : ndarray of shape (n_samples,) of int
         """
-        labels = np.ones(len(X) if hasattr(X, "__len__") else 0, dtype=int)
         decision = self.decision_function(X)
         labels = np.ones(decision.shape[0], dtype=int)
         labels[decision < 0] = -1

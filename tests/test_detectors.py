@@ -217,3 +217,8 @@ def test_bad_device_gets_a_clear_value_error(device, message, blobs):
         pytest.skip("this machine has CUDA")
     with pytest.raises(ValueError, match=message):
         fast(ALAD, device=device).fit(blobs[0])
+
+
+def test_device_accepts_torch_devices(blobs):
+    detector = fast(EGBAD, epochs=1, device=torch.device("cpu")).fit(blobs[0])
+    assert detector.net_.device == "cpu"

@@ -9,7 +9,8 @@ from skgan_ad.metrics import ANOMALY_SCORERS
 
 def test_scorers_read_y_equal_1_as_anomaly():
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(size=(200, 3)), rng.normal(size=(20, 3)) + rng.choice([-8, 8], (20, 3))])
+    anomalies = rng.normal(size=(20, 3)) + rng.choice([-8, 8], (20, 3))
+    X = np.vstack([rng.normal(size=(200, 3)), anomalies])
     y = np.r_[np.zeros(200, int), np.ones(20, int)]
     detector = IsolationForest(random_state=0, contamination=20 / 220).fit(X)
     anomaly_score = -detector.decision_function(X)
