@@ -138,10 +138,13 @@ class AdversarialNet(NeuralNet):
         self._set_training(True)
         x, x_other = (part.to(self.device, non_blocking=True) for part in batch)
         losses = self.step(self, x, x_other)
-        for name, value in losses.items():
-            self.history.record_batch(name, value.item())
+        # One device-to-host transfer for all losses, not one per loss.
+        values = torch.stack([loss.detach() for loss in losses.values()]).tolist()
+        for name, value in zip(losses, values):
+            self.history.record_batch(name, value)
         self._update_ema()
-        return {"loss": sum(loss.detach() for loss in losses.values()), "y_pred": None}
+        # A host tensor, so skorch's ``loss.item()`` does not synchronise again.
+        return {"loss": torch.tensor(sum(values)), "y_pred": None}
 
     @torch.no_grad()
     def _update_ema(self):

@@ -16,8 +16,6 @@ def _activation(name, negative_slope):
         return nn.ReLU()
     if name == "leaky_relu":
         return nn.LeakyReLU(negative_slope)
-    if name == "tanh":
-        return nn.Tanh()
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -30,7 +28,6 @@ def mlp(
     negative_slope=0.2,
     dropout=0.0,
     batch_norm=False,
-    output_activation=None,
 ):
     """Build ``Linear -> [BatchNorm] -> activation -> [Dropout]`` blocks.
 
@@ -43,7 +40,7 @@ def mlp(
     out_features : int or None
         Width of a final linear layer without activation; ``None`` ends the network
         after the last hidden block (used for discriminator feature layers).
-    activation : {"relu", "leaky_relu", "tanh"}
+    activation : {"relu", "leaky_relu"}
         Activation of the hidden blocks.
     negative_slope : float
         Slope of LeakyReLU.
@@ -52,8 +49,6 @@ def mlp(
     batch_norm : bool
         Batch normalisation before each hidden activation, with TensorFlow's
         defaults (momentum 0.99, epsilon 1e-3) as in the official code.
-    output_activation : {None, "tanh"}
-        Activation applied to the final linear layer.
 
     Returns
     -------
@@ -71,8 +66,6 @@ def mlp(
         width = units
     if out_features is not None:
         layers.append(nn.Linear(width, out_features))
-        if output_activation is not None:
-            layers.append(_activation(output_activation, negative_slope))
     net = nn.Sequential(*layers)
     net.out_features = width if out_features is None else out_features
     return net
