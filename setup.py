@@ -18,6 +18,8 @@ setup(
         "skorch>=1.1",
         "torch>=2.4",
         "joblib>=1.3",
+        "safetensors>=0.4",
+        "scipy>=1.10",
         "pandas>=2.0",
         "tqdm>=4.60",
     ],

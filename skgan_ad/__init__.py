@@ -1,8 +1,9 @@
 """skgan_ad: GAN-based anomaly detectors as scikit-learn estimators."""
 
+from ._persistence import load
 from .base import BaseGANDetector
 from .methods import ALAD, EGBAD
 
 __version__ = "0.1.0"
 
-__all__ = ["ALAD", "EGBAD", "BaseGANDetector", "__version__"]
+__all__ = ["ALAD", "EGBAD", "BaseGANDetector", "__version__", "load"]

@@ -9,13 +9,22 @@ pickling, and an exponential moving average of the weights for scoring.
 
 import copy
 import itertools
+import math
+import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 
-__all__ = ["AdversarialNet"]
+from .exceptions import TrainingDivergedError
+
+__all__ = ["AdversarialNet", "FitAborted"]
+
+
+class FitAborted(Exception):
+    """Fit was interrupted before its first epoch finished: there is no model to keep."""
 
 
 class _BatchIterator:
@@ -58,8 +67,11 @@ class AdversarialNet(NeuralNet):
         ``build_modules() -> dict[str, torch.nn.Module]``. Each module is registered
         with skorch as ``<name>_`` (device placement, ``set_params`` prefixes,
         pickling, checkpoints).
-    optimizer_groups : dict of str to tuple of str
-        Optimizer name (registered as ``<name>_``) to the modules it updates.
+    optimizer_groups : dict of str to tuple
+        Optimizer name (registered as ``<name>_``) to the names of the modules it
+        updates, or to ``(module names, factory)`` for a group that needs its own kind
+        of optimizer: ``factory(param_groups)`` then builds it with its own settings,
+        in place of the net's ``optimizer`` and ``lr``.
     step : callable
         ``step(net, x, x_other) -> dict[str, torch.Tensor]`` performs every update of
         one training iteration and returns the named losses; each is recorded in the
@@ -106,24 +118,33 @@ class AdversarialNet(NeuralNet):
         ]
 
     def initialize_module(self):
+        self.module_names_ = []
         for name, module in self.build_modules().items():
             setattr(self, name + "_", module)
+            self.module_names_.append(name)
         for name in self.ema_modules if self.ema_decay is not None else ():
             average = copy.deepcopy(getattr(self, name + "_")).requires_grad_(False)
             setattr(self, name + "_ema_", average)
+            self.module_names_.append(name + "_ema")
         self.ema_updates_ = 0
         return self
+
+    def modules_state(self):
+        """Every module's ``state_dict`` (moving averages included), by module name."""
+        return {name: getattr(self, name + "_").state_dict() for name in self.module_names_}
 
     def initialize_criterion(self):
         # The losses belong to each method's step, not to a skorch criterion.
         return self
 
     def initialize_optimizer(self, *_, **__):
-        for group, module_names in self.optimizer_groups.items():
+        for group, spec in self.optimizer_groups.items():
+            module_names, factory = spec if callable(spec[-1]) else (spec, None)
             named_params = itertools.chain.from_iterable(
                 getattr(self, name + "_").named_parameters() for name in module_names)
             args, kwargs = self.get_params_for_optimizer(group, named_params)
-            setattr(self, group + "_", self.optimizer(*args, **kwargs))
+            optimizer = self.optimizer(*args, **kwargs) if factory is None else factory(*args)
+            setattr(self, group + "_", optimizer)
         return self
 
     def get_dataset(self, X, y=None):
@@ -142,9 +163,48 @@ class AdversarialNet(NeuralNet):
         values = torch.stack([loss.detach() for loss in losses.values()]).tolist()
         for name, value in zip(losses, values):
             self.history.record_batch(name, value)
+        diverged = [name for name, value in zip(losses, values) if not math.isfinite(value)]
+        if diverged:
+            raise TrainingDivergedError(
+                f"training diverged: {diverged[0]} became "
+                f"{values[list(losses).index(diverged[0])]} at epoch {len(self.history)}, "
+                f"batch {len(self.history[-1, 'batches'])}. Try a lower learning rate "
+                f"(lr={self.lr} now) or scaling the features (e.g. StandardScaler).")
         self._update_ema()
         # A host tensor, so skorch's ``loss.item()`` does not synchronise again.
         return {"loss": torch.tensor(sum(values)), "y_pred": None}
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._last_epoch = None
+
+    def on_epoch_end(self, net, **kwargs):
+        # Kept in memory so that an interrupt can fall back to a finished epoch.
+        self._last_epoch = (len(self.history), self.ema_updates_,
+                            copy.deepcopy(self.modules_state()))
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._last_epoch = None
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """Run the epochs; on an interrupt keep the model of the last finished epoch.
+
+        skorch stops quietly on ``KeyboardInterrupt``, leaving the weights of the
+        interrupted batch; here they are replaced by those of the last finished epoch
+        (and the history ends there), so the fitted model is one that really exists.
+        With no finished epoch there is no model, and :class:`FitAborted` is raised.
+        """
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            if self._last_epoch is None:
+                raise FitAborted("interrupted before the first epoch finished") from None
+            epochs_done, self.ema_updates_, states = self._last_epoch
+            for name, state in states.items():
+                getattr(self, name + "_").load_state_dict(state)
+            del self.history[epochs_done:]
+            warnings.warn(f"fit was interrupted; keeping the model of epoch {epochs_done}, "
+                          "the last one that finished.", UserWarning, stacklevel=2)
+            return self
 
     @torch.no_grad()
     def _update_ema(self):
@@ -170,14 +230,32 @@ class AdversarialNet(NeuralNet):
     def score_in_batches(self, X, score_fn, batch_size):
         """Apply ``score_fn(net, x_batch)`` to ``X`` batch by batch, in eval mode.
 
-        Only one batch at a time is moved to the device, so memory is bounded by the
-        batch, not by ``X``.
+        ``X`` is a 2-D array of any float dtype or a sparse matrix. Only one batch at a
+        time is converted to float32 and moved to the device, so memory is bounded by
+        the batch, not by ``X``.
         """
         self._set_training(False)
-        scores = np.empty(len(X), dtype=np.float64)
+        n_rows = X.shape[0]
+        scores = np.empty(n_rows, dtype=np.float64)
         with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                chunk = np.array(X[start:start + batch_size], dtype=np.float32)
-                x = torch.from_numpy(chunk).to(self.device)
-                scores[start:start + len(chunk)] = score_fn(self, x).double().cpu().numpy()
+            for start in range(0, n_rows, batch_size):
+                x = torch.from_numpy(_float32_rows(X[start:start + batch_size]))
+                scores[start:start + len(x)] = score_fn(self, x.to(self.device)).double().cpu().numpy()
         return scores
+
+
+def _float32_rows(rows):
+    """A dense float32 array of ``rows`` (an array slice or a sparse matrix slice).
+
+    Converting slice by slice keeps the memory of scoring bounded by the batch when
+    the caller's array is float64 or sparse.
+    """
+    if sp.issparse(rows):
+        rows = rows.toarray()
+    with np.errstate(over="ignore"):  # overflow is reported below, in words
+        # Writable and contiguous, as torch.from_numpy wants; copies only if needed.
+        converted = np.require(rows, np.float32, ["C", "W"])
+    if converted.dtype != getattr(rows, "dtype", None) and not np.isfinite(converted).all():
+        raise ValueError("X has values too large for float32 (beyond ±3.4e38); scale the "
+                         "features first, e.g. with sklearn.preprocessing.StandardScaler.")
+    return converted

@@ -2,17 +2,21 @@
 
 import contextlib
 import functools
+import warnings
 from abc import ABCMeta, abstractmethod
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine import AdversarialNet
+from ._engine import AdversarialNet, FitAborted
+from .exceptions import ModelFileError, TrainingDivergedError
 
 __all__ = ["BaseGANDetector"]
 
@@ -29,6 +33,25 @@ def resolve_device(device):
         raise ValueError(f"device={device!r} was requested but CUDA is not available; "
                          "use device='auto' or 'cpu'.")
     return str(resolved)
+
+
+#: Set by ``validate_data`` at the start of fit; restored when a fit fails.
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _holds_dates(X):
+    """Whether ``X`` (an array or a DataFrame) has datetime or timedelta values."""
+    dtypes = getattr(X, "dtypes", getattr(X, "dtype", None))
+    dtypes = dtypes if isinstance(dtypes, Iterable) else [dtypes]
+    return any(getattr(dtype, "kind", None) in ("M", "m") for dtype in dtypes)
+
+
+def _scale_hint(X):
+    magnitude = float(np.abs(X).max())
+    if magnitude < 1e6:
+        return ""
+    return (f" X holds values up to {magnitude:.3g} in magnitude; GAN training needs "
+            "features of moderate scale (e.g. sklearn.preprocessing.StandardScaler).")
 
 
 @contextlib.contextmanager
@@ -91,10 +114,31 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _anomaly_score(self, net, x):
         """Return the method's anomaly score of a batch (higher = more anomalous)."""
 
+    def _optimizer_params(self):
+        """Return per-optimizer settings as skorch parameters.
+
+        For example ``{"optimizer_g__lr": 1e-3}`` gives the optimizer ``optimizer_g``
+        its own learning rate; the others keep ``lr`` and ``beta1``.
+        """
+        return {}
+
     def _validate_input(self, X, *, reset):
+        """Check ``X``; return it as a float array or a CSR matrix.
+
+        At fit the data become one float32 array (training holds them all). At scoring
+        float64 arrays and sparse matrices pass through uncopied and are converted
+        batch by batch, so scoring memory stays bounded by ``score_batch_size``.
+        """
+        if _holds_dates(X):
+            raise TypeError(f"{type(self).__name__} needs numeric input, but X holds dates "
+                            "or time spans; turn them into numeric features first.")
         try:
-            return validate_data(self, X, reset=reset, dtype=np.float32,
-                                 ensure_min_samples=2 if reset else 1)
+            # Overflow to float32 is reported by validate_data in words.
+            with np.errstate(over="ignore", invalid="ignore"):
+                X = validate_data(
+                    self, X, reset=reset, accept_sparse="csr",
+                    dtype=np.float32 if reset else [np.float32, np.float64],
+                    ensure_min_samples=2 if reset else 1)
         except ValueError as exc:
             if "could not convert" in str(exc) or "string" in str(exc):
                 raise ValueError(
@@ -103,6 +147,11 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                     "sklearn.preprocessing.OneHotEncoder or "
                     "skgan_ad.datasets.make_kdd99_preprocessor().") from exc
             raise
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__} cannot use X of this type: {exc}") from exc
+        if reset and sp.issparse(X):
+            X = X.toarray()
+        return X
 
     def _make_net(self, seed, device):
         callbacks = list(self.callbacks or ())
@@ -127,6 +176,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             callbacks=callbacks,
             device=device,
             verbose=int(self.verbose),
+            **self._optimizer_params(),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -145,17 +195,58 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted detector.
         """
+        # A failed fit leaves the estimator as it was: a refit that diverges, meets bad
+        # input or is interrupted does not destroy the previous model.
+        previous = {name: vars(self)[name] for name in _INPUT_ATTRIBUTES if name in vars(self)}
+        try:
+            return self._fit(X)
+        except BaseException:
+            for name in _INPUT_ATTRIBUTES:
+                vars(self).pop(name, None)
+            vars(self).update(previous)
+            raise
+
+    def _fit(self, X):
         X = self._validate_input(X, reset=True)
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with _seeded(seed, device):
-            self.net_ = self._make_net(seed, device).fit(torch.from_numpy(X.copy()))
-        self.history_ = self.net_.history
-        self.offset_ = np.percentile(self._score_samples(X), 100.0 * self.contamination)
+        name = type(self).__name__
+        try:
+            with _seeded(seed, device):
+                net = self._make_net(seed, device).fit(
+                    torch.from_numpy(np.require(X, requirements=["C", "W"])))
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(f"{name} {exc}{_scale_hint(X)}") from None
+        except FitAborted:
+            raise KeyboardInterrupt(f"{name}.fit was interrupted before its first epoch "
+                                    "finished; the estimator is unchanged.") from None
+        anomaly_scores = net.score_in_batches(X, self._anomaly_score, self.score_batch_size)
+        if not np.isfinite(anomaly_scores).all():
+            raise TrainingDivergedError(
+                f"{name} training diverged: after {len(net.history)} epochs the scores of "
+                f"{np.sum(~np.isfinite(anomaly_scores))} training rows are not finite. "
+                f"Try a lower learning rate (lr={self.lr} now) or scaling the features."
+                f"{_scale_hint(X)}")
+        self.net_, self.history_ = net, net.history
+        self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
 
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
     def _score_samples(self, X):
-        return -self.net_.score_in_batches(X, self._anomaly_score, self.score_batch_size)
+        anomaly_scores = self.net_.score_in_batches(X, self._anomaly_score,
+                                                    self.score_batch_size)
+        overflowed = np.isnan(anomaly_scores)
+        if overflowed.any():
+            # A fitted model scores every training row finitely, so NaN comes from
+            # float32 overflow on rows of extreme magnitude: the most anomalous.
+            warnings.warn(
+                f"{overflowed.sum()} rows overflowed float32 inside the networks (their "
+                "values are far outside the training data's range); they get the lowest "
+                "score, -inf.", RuntimeWarning, stacklevel=3)
+            anomaly_scores[overflowed] = np.inf
+        return -anomaly_scores
 
     def score_samples(self, X):
         """Opposite of the method's anomaly score: the lower, the more abnormal.
@@ -189,6 +280,58 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         scores : ndarray of shape (n_samples,)
         """
         return self.score_samples(X) - self.offset_
+
+    def save(self, path):
+        """Write the fitted detector to a safetensors model file.
+
+        Unlike pickle or joblib, loading the file with :func:`skgan_ad.load` runs no
+        code from it, so it is the format to share models in. The weights are stored
+        as tensors, the hyper-parameters and fitted values as JSON, the history per
+        epoch; ``callbacks`` are code and are not stored.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file (conventionally ``*.safetensors``).
+
+        Returns
+        -------
+        self : object
+            The detector, unchanged.
+        """
+        from ._persistence import save
+
+        save(self, path)
+        return self
+
+    @classmethod
+    def load(cls, path, *, device=None):
+        """Load a detector of this class from a file written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The model file.
+        device : str, torch.device or None, default=None
+            Device of the loaded networks; ``None`` keeps the saved one.
+
+        Returns
+        -------
+        estimator : object
+            The fitted detector.
+
+        Raises
+        ------
+        skgan_ad.exceptions.ModelFileError
+            If the file is unreadable, corrupted, or holds another kind of detector.
+        """
+        from ._persistence import load
+
+        estimator = load(path, device=device)
+        if not isinstance(estimator, cls):
+            raise ModelFileError(f"{path} holds a {type(estimator).__name__} model, not "
+                                 f"a {cls.__name__}; use skgan_ad.load to load any model.")
+        return estimator
 
     def predict(self, X):
         """Label each row as an inlier (+1) or an outlier (-1).
