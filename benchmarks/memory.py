@@ -1,0 +1,116 @@
+"""Peak extra memory of scoring a large array: bounded by the batch, not by the data.
+
+Fits each detector briefly on KDD-sized random data (121 features), then scores a
+2,000,000 x 121 array (as float32, float64 and CSR) while a thread samples the
+process's resident memory every millisecond. "Extra" is the peak during scoring minus
+the resident memory just before it; the float64 scores returned (16 MB for 2,000,000
+rows) are part of it and unavoidable.
+
+    python benchmarks/memory.py                  # writes results/memory.{json,md}
+    python benchmarks/memory.py --rows 200000    # quicker
+"""
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+import skgan_ad
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE
+
+
+class PeakSampler(threading.Thread):
+    """Samples resident memory until stopped; ``peak`` is the highest sample."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak, self._done = resident_bytes(), threading.Event()
+
+    def run(self):
+        while not self._done.is_set():
+            self.peak = max(self.peak, resident_bytes())
+            time.sleep(0.001)
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+def measure(detector, X):
+    before = resident_bytes()
+    sampler = PeakSampler()
+    sampler.start()
+    start = time.perf_counter()
+    scores = detector.score_samples(X)
+    seconds = time.perf_counter() - start
+    peak = sampler.stop()
+    assert np.isfinite(scores).all()
+    return {"extra_mb": (peak - before) / 2**20, "rows_per_second": X.shape[0] / seconds}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--detectors", nargs="+", default=["EGBAD", "ALAD"])
+    parser.add_argument("--output", default=str(RESULTS / "memory"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rng = np.random.RandomState(0)
+    train = rng.normal(size=(5000, 121)).astype(np.float32)
+    X32 = rng.normal(size=(args.rows, 121)).astype(np.float32)
+    inputs = {"float32": X32}
+    records = []
+    for name in args.detectors:
+        detector = getattr(skgan_ad, name)(epochs=1, random_state=0, device="cpu").fit(train)
+        batch_mb = detector.score_batch_size * 121 * 4 / 2**20
+        for kind in ("float32", "float64", "CSR"):
+            if kind not in inputs:
+                inputs[kind] = X32.astype(np.float64) if kind == "float64" else \
+                    sp.csr_matrix(np.where(X32 > 1.5, X32, 0))
+            record = {"detector": name, "input": kind, "rows": args.rows,
+                      "input_mb": (inputs[kind].data.nbytes if sp.issparse(inputs[kind])
+                                   else inputs[kind].nbytes) / 2**20,
+                      "score_batch_size": detector.score_batch_size,
+                      "batch_input_mb": batch_mb, **measure(detector, inputs[kind])}
+            records.append(record)
+            print(f"{name:<6} {kind:<8} input {record['input_mb']:7.0f} MB  extra peak "
+                  f"{record['extra_mb']:6.1f} MB  {record['rows_per_second']:,.0f} rows/s",
+                  flush=True)
+    lines = [
+        f"# Peak extra memory of scoring ({date.today()})", "",
+        f"Command: `python benchmarks/memory.py {' '.join(sys.argv[1:])}`".rstrip(), "",
+        f"{args.rows:,} rows x 121 features; one torch thread; extra = peak resident "
+        "memory while scoring minus resident memory before (includes the returned "
+        f"float64 scores, {args.rows * 8 / 2**20:.0f} MB).", "",
+        "| detector | input | input MB | score_batch_size | extra peak MB | rows/s |",
+        "|---|---|---|---|---|---|",
+        *(f"| {r['detector']} | {r['input']} | {r['input_mb']:,.0f} | "
+          f"{r['score_batch_size']} | {r['extra_mb']:.1f} | {r['rows_per_second']:,.0f} |"
+          for r in records),
+    ]
+    output = Path(args.output)
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "argv": sys.argv[1:], "runs": records}, indent=2))
+    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
