@@ -181,12 +181,11 @@ class ALAD(BaseGANDetector):
         return modules
 
     def _optimizer_groups(self):
+        # Adam is per parameter, so one optimizer per update (rather than one per
+        # network, as in the official code) is the same update with fewer kernels.
         return {
-            "optimizer_g": ("generator",),
-            "optimizer_e": ("encoder",),
-            "optimizer_dxz": ("discriminator_xz",),
-            "optimizer_dxx": ("discriminator_xx",),
-            "optimizer_dzz": ("discriminator_zz",),
+            "optimizer_d": ("discriminator_xz", "discriminator_xx", "discriminator_zz"),
+            "optimizer_ge": ("generator", "encoder"),
         }
 
     def _train_step(self, net, x, x_other):
@@ -203,7 +202,7 @@ class ALAD(BaseGANDetector):
         d_xx = bce(D_xx(x, x)[0], 1.0) + bce(D_xx(x, x_rec)[0], 0.0)
         d_zz = bce(D_zz(z, z)[0], 1.0) + bce(D_zz(z, z_rec)[0], 0.0)
         d_loss = d_xz + d_xx + d_zz
-        minimise(d_loss, net.optimizer_dxz_, net.optimizer_dxx_, net.optimizer_dzz_)
+        minimise(d_loss, net.optimizer_d_)
 
         # Generator and encoder, on another batch with fresh noise.
         x = x_other
@@ -220,7 +219,7 @@ class ALAD(BaseGANDetector):
             # L_G = g_adv + cycle and L_E = e_adv + cycle; g_adv does not depend on E
             # and e_adv not on G, so one backward pass of their sum gives each
             # network the gradient of its own loss.
-            minimise(g_adv + e_adv + cycle, net.optimizer_g_, net.optimizer_e_)
+            minimise(g_adv + e_adv + cycle, net.optimizer_ge_)
         return {"d_loss": d_loss, "g_loss": g_adv + cycle, "e_loss": e_adv + cycle}
 
     def _anomaly_score(self, net, x):

@@ -158,8 +158,8 @@ class EGBAD(BaseGANDetector):
         return {name: xavier_init(module) for name, module in modules.items()}
 
     def _optimizer_groups(self):
-        return {"optimizer_d": ("discriminator",), "optimizer_g": ("generator",),
-                "optimizer_e": ("encoder",)}
+        # Adam is per parameter: one optimizer for G and E is the same update as two.
+        return {"optimizer_d": ("discriminator",), "optimizer_ge": ("generator", "encoder")}
 
     def _train_step(self, net, x, x_other):
         E, G, D = net.encoder_, net.generator_, net.discriminator_
@@ -176,7 +176,7 @@ class EGBAD(BaseGANDetector):
             e_loss = bce(D(x_other, E(x_other))[0], 0.0)
             # g_loss depends on G only and e_loss on E only, so one backward pass
             # gives each network the gradient of its own loss.
-            minimise(g_loss + e_loss, net.optimizer_g_, net.optimizer_e_)
+            minimise(g_loss + e_loss, net.optimizer_ge_)
         return {"d_loss": d_loss, "g_loss": g_loss, "e_loss": e_loss}
 
     def _anomaly_score(self, net, x):
