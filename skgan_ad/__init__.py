@@ -2,8 +2,8 @@
 
 from ._persistence import load
 from .base import BaseGANDetector
-from .methods import ALAD, EGBAD
+from .methods import ALAD, EGBAD, AnoGAN, FAnoGAN
 
 __version__ = "0.1.0"
 
-__all__ = ["ALAD", "EGBAD", "BaseGANDetector", "__version__", "load"]
+__all__ = ["ALAD", "EGBAD", "AnoGAN", "BaseGANDetector", "FAnoGAN", "__version__", "load"]

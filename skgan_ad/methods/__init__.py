@@ -1,6 +1,8 @@
 """One module per published method: its networks, its training step, its score."""
 
 from .alad import ALAD
+from .anogan import AnoGAN
 from .egbad import EGBAD
+from .fanogan import FAnoGAN
 
-__all__ = ["ALAD", "EGBAD"]
+__all__ = ["ALAD", "EGBAD", "AnoGAN", "FAnoGAN"]

@@ -45,3 +45,16 @@ def frozen(*modules):
     finally:
         for parameter in parameters:
             parameter.requires_grad_(True)
+
+
+def gradient_penalty(critic, real, fake):
+    """WGAN-GP penalty: mean of ``(||grad critic(x_hat)||_2 - 1)^2``.
+
+    ``x_hat`` mixes each real row with a generated one at a uniform random point on
+    the segment between them (Gulrajani et al., 2017). ``critic(x)`` returns
+    ``(scores, features)``.
+    """
+    mixing = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
+    mixed = torch.lerp(real, fake, mixing).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(mixed)[0].sum(), mixed, create_graph=True)
+    return (gradient.flatten(1).norm(dim=1) - 1).pow(2).mean()

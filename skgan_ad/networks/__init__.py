@@ -5,9 +5,9 @@ its networks from them ("an encoder from x to z", "the x branch of a discriminat
 so the choice between tabular and image networks lives here and not in the methods.
 """
 
-from .mlp import JointDiscriminator, PairDiscriminator, mlp, xavier_init
+from .mlp import Discriminator, JointDiscriminator, PairDiscriminator, mlp, xavier_init
 
-__all__ = ["TabularBlocks", "make_blocks", "mlp", "JointDiscriminator",
+__all__ = ["TabularBlocks", "make_blocks", "mlp", "Discriminator", "JointDiscriminator",
            "PairDiscriminator", "xavier_init"]
 
 

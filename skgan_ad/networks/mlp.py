@@ -8,7 +8,7 @@ discriminator of (x, z) pairs" and never writes its own layers.
 import torch
 from torch import nn
 
-__all__ = ["mlp", "JointDiscriminator", "PairDiscriminator", "xavier_init"]
+__all__ = ["mlp", "Discriminator", "JointDiscriminator", "PairDiscriminator", "xavier_init"]
 
 
 def _activation(name, negative_slope):
@@ -69,6 +69,23 @@ def mlp(
     net = nn.Sequential(*layers)
     net.out_features = width if out_features is None else out_features
     return net
+
+
+class Discriminator(nn.Module):
+    """Discriminator of single inputs (a plain GAN's D, a WGAN critic).
+
+    The body's output is the feature layer used for feature matching; a linear head
+    maps it to one logit.
+    """
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+        self.head = nn.Linear(body.out_features, 1)
+
+    def forward(self, x):
+        features = self.body(x)
+        return self.head(features).squeeze(1), features
 
 
 class JointDiscriminator(nn.Module):
