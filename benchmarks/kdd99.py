@@ -43,14 +43,15 @@ PAPER = {
     "AnoGAN": (0.8786, 0.8297, 0.8535),
 }
 DETECTORS = ("EGBAD", "ALAD", "PyOD ALAD", "PyOD IForest", "AnoGAN", "FAnoGAN",
-             "PyOD AnoGAN")
+             "PyOD AnoGAN", "GANomaly", "FenceGAN", "SimultaneousEncoderGAN")
 #: Detectors fitted on a random subsample of the training rows: PyOD's AnoGAN runs a
 #: Python loop of latent queries over every training row during fit.
 TRAIN_ROWS = {"PyOD AnoGAN": 2000}
 
 
 def _make_detector(name, seed, epochs):
-    if name in ("EGBAD", "ALAD", "AnoGAN", "FAnoGAN"):
+    if name in ("EGBAD", "ALAD", "AnoGAN", "FAnoGAN", "GANomaly", "FenceGAN",
+                "SimultaneousEncoderGAN"):
         import skgan_ad
 
         params = {"random_state": seed, "device": "cpu"}

@@ -2,8 +2,27 @@
 
 from ._persistence import load
 from .base import BaseGANDetector
-from .methods import ALAD, EGBAD, AnoGAN, FAnoGAN
+from .methods import (
+    ALAD,
+    EGBAD,
+    AnoGAN,
+    FAnoGAN,
+    FenceGAN,
+    GANomaly,
+    SimultaneousEncoderGAN,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["ALAD", "EGBAD", "AnoGAN", "BaseGANDetector", "FAnoGAN", "__version__", "load"]
+__all__ = [
+    "ALAD",
+    "EGBAD",
+    "AnoGAN",
+    "BaseGANDetector",
+    "FAnoGAN",
+    "FenceGAN",
+    "GANomaly",
+    "SimultaneousEncoderGAN",
+    "__version__",
+    "load",
+]

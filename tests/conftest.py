@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from skgan_ad import ALAD, EGBAD, AnoGAN, FAnoGAN
+from skgan_ad import (
+    ALAD,
+    EGBAD,
+    AnoGAN,
+    FAnoGAN,
+    FenceGAN,
+    GANomaly,
+    SimultaneousEncoderGAN,
+)
 
 #: Real data sets live beside the repository (../shared/data) or where SKGAN_AD_DATA says.
 DATA_DIR = Path(os.environ.get("SKGAN_AD_DATA",
@@ -14,9 +22,11 @@ KDD99_FILE = DATA_DIR / "kdd99" / "kddcup.data_10_percent.gz"
 
 #: Every public estimator, in a configuration that trains in about a second.
 FAST = dict(epochs=3, batch_size=32, lr=1e-3, random_state=0)
-ESTIMATORS = [EGBAD, ALAD, AnoGAN, FAnoGAN]
-#: Settings a class needs on top of FAST.
-FAST_EXTRA = {# Scoring costs search_steps passes of G and D per batch.
+ESTIMATORS = [EGBAD, ALAD, GANomaly, FenceGAN, SimultaneousEncoderGAN, AnoGAN, FAnoGAN]
+#: Settings a class needs on top of FAST: the generator's own learning rate, and one
+#: pretraining epoch (the default) leaves two adversarial ones.
+FAST_EXTRA = {FenceGAN: {"generator_lr": 1e-3},
+              # Scoring costs search_steps passes of G and D per batch.
               AnoGAN: {"search_steps": 30},
               FAnoGAN: {"encoder_epochs": 3, "encoder_lr": 1e-3}}
 

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
-from skgan_ad import ALAD, EGBAD
+from skgan_ad import ALAD, EGBAD, SimultaneousEncoderGAN
 from skgan_ad.datasets import make_kdd99_preprocessor
 from skgan_ad.metrics import ANOMALY_SCORERS
 
@@ -21,7 +21,9 @@ from conftest import ESTIMATORS, fast
 
 # The logits score only sees D_xx's verdict, which is coarse after five epochs.
 SCORE_TYPES = [(EGBAD, "cross-e", 0.9), (EGBAD, "fm", 0.9), (ALAD, "fm", 0.9),
-               (ALAD, "l1", 0.9), (ALAD, "l2", 0.9), (ALAD, "logits", 0.7)]
+               (ALAD, "l1", 0.9), (ALAD, "l2", 0.9), (ALAD, "logits", 0.7),
+               (SimultaneousEncoderGAN, "latent_norm", 0.9),
+               (SimultaneousEncoderGAN, "reconstruction", 0.8)]
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,29 @@ its networks from them ("an encoder from x to z", "the x branch of a discriminat
 so the choice between tabular and image networks lives here and not in the methods.
 """
 
-from .mlp import Discriminator, JointDiscriminator, PairDiscriminator, mlp, xavier_init
+from .mlp import (
+    Discriminator,
+    EqualizedLinear,
+    JointDiscriminator,
+    PairDiscriminator,
+    PixelNorm,
+    mlp,
+    normal_init,
+    xavier_init,
+)
 
-__all__ = ["TabularBlocks", "make_blocks", "mlp", "Discriminator", "JointDiscriminator",
-           "PairDiscriminator", "xavier_init"]
+__all__ = [
+    "Discriminator",
+    "EqualizedLinear",
+    "JointDiscriminator",
+    "PairDiscriminator",
+    "PixelNorm",
+    "TabularBlocks",
+    "make_blocks",
+    "mlp",
+    "normal_init",
+    "xavier_init",
+]
 
 
 class TabularBlocks:

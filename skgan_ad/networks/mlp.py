@@ -5,10 +5,26 @@ discriminator shapes below, so that a method asks for "an encoder from x to z" o
 discriminator of (x, z) pairs" and never writes its own layers.
 """
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["mlp", "Discriminator", "JointDiscriminator", "PairDiscriminator", "xavier_init"]
+__all__ = [
+    "Discriminator",
+    "EqualizedLinear",
+    "JointDiscriminator",
+    "PairDiscriminator",
+    "PixelNorm",
+    "mlp",
+    "normal_init",
+    "xavier_init",
+]
+
+
+#: He's gain for layers followed by a (leaky) ReLU.
+_HE_GAIN = math.sqrt(2)
 
 
 def _activation(name, negative_slope):
@@ -28,8 +44,10 @@ def mlp(
     negative_slope=0.2,
     dropout=0.0,
     batch_norm=False,
+    pixel_norm=False,
+    equalized_lr=False,
 ):
-    """Build ``Linear -> [BatchNorm] -> activation -> [Dropout]`` blocks.
+    """Build ``Linear -> [BatchNorm] -> activation -> [PixelNorm] -> [Dropout]`` blocks.
 
     Parameters
     ----------
@@ -49,6 +67,11 @@ def mlp(
     batch_norm : bool
         Batch normalisation before each hidden activation, with TensorFlow's
         defaults (momentum 0.99, epsilon 1e-3) as in the official code.
+    pixel_norm : bool
+        :class:`PixelNorm` after each hidden activation (progressive GAN generators).
+    equalized_lr : bool
+        :class:`EqualizedLinear` layers instead of ``torch.nn.Linear`` (progressive
+        GANs): gain sqrt(2) before an activation, 1 for the output layer.
 
     Returns
     -------
@@ -57,18 +80,51 @@ def mlp(
     layers = []
     width = in_features
     for units in hidden:
-        layers.append(nn.Linear(width, units))
+        layers.append(EqualizedLinear(width, units) if equalized_lr
+                      else nn.Linear(width, units))
         if batch_norm:
             layers.append(nn.BatchNorm1d(units, eps=1e-3, momentum=0.01))
         layers.append(_activation(activation, negative_slope))
+        if pixel_norm:
+            layers.append(PixelNorm())
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = units
     if out_features is not None:
-        layers.append(nn.Linear(width, out_features))
+        layers.append(EqualizedLinear(width, out_features, gain=1) if equalized_lr
+                      else nn.Linear(width, out_features))
     net = nn.Sequential(*layers)
     net.out_features = width if out_features is None else out_features
     return net
+
+
+class EqualizedLinear(nn.Linear):
+    """Linear layer with the progressive GAN's equalised learning rate.
+
+    The stored weights are N(0, 1) and scaled at run time by He's constant
+    ``gain / sqrt(in_features)``, so that Adam's step size, which does not depend on
+    the gradient's scale, is the same for every layer relative to its weights. Biases
+    start at zero and are not scaled. The layer initialises itself.
+    """
+
+    def __init__(self, in_features, out_features, gain=_HE_GAIN):
+        super().__init__(in_features, out_features)
+        self.scale = gain / math.sqrt(in_features)
+        nn.init.normal_(self.weight)
+        nn.init.zeros_(self.bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+
+class PixelNorm(nn.Module):
+    """Scale each row to unit root-mean-square, as progressive GANs normalise features.
+
+    Row by row, so a row's output never depends on the rest of its batch.
+    """
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
 
 
 class Discriminator(nn.Module):
@@ -119,6 +175,18 @@ class PairDiscriminator(nn.Module):
     def forward(self, a, b):
         features = self.body(torch.cat([a, b], dim=1))
         return self.head(features).squeeze(1), features
+
+
+def normal_init(module, std=0.02):
+    """DCGAN initialisation: weights N(0, std), batch-norm scales N(1, std), zero biases."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, std)
+            nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.BatchNorm1d):
+            nn.init.normal_(layer.weight, 1.0, std)
+            nn.init.zeros_(layer.bias)
+    return module
 
 
 def xavier_init(module):

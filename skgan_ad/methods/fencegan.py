@@ -1,0 +1,206 @@
+"""Fence GAN: a generator that fences in the normal data (Ngo et al., 2019)."""
+
+from numbers import Integral, Real
+from typing import ClassVar
+
+import torch
+from sklearn.utils._param_validation import Interval
+
+from ..base import BaseGANDetector
+from ..networks import Discriminator, make_blocks, normal_init
+from ._losses import bce, frozen, minimise
+
+__all__ = ["FenceGAN"]
+
+
+class FenceGAN(BaseGANDetector):
+    """Fence GAN: a discriminator trained against samples on the data's boundary.
+
+    The generator is not asked to imitate the data but to encircle it: its
+    encirclement loss pulls the discriminator's verdict on generated rows towards
+    ``alpha`` (between "fake" and "real", i.e. the boundary of the data), and its
+    dispersion loss, ``beta`` over the mean distance of a batch of generated rows from
+    their centre, spreads them all around it. The discriminator, trained to tell real
+    rows from this fence (generated rows weighted by ``gamma``), learns a tight
+    boundary, and its verdict is the score: the anomaly score is ``1 - D(x)``.
+
+    Read more in: C. P. Ngo, A. A. Winarto, C. K. L. Kou, S. Park, F. Akram,
+    H. K. Lee, "Fence GAN: Towards Better Anomaly Detection", ICTAI 2019,
+    arXiv:1904.01209. Marks: "[code]" is the official code
+    (``phuccuongngo99/Fence_GAN``: ``fgan_train.py``, ``utils/model.py``,
+    ``utils/custom_losses.py``), "[MNIST]" its MNIST settings (README command).
+    The KDD99 code was never released (Fence_GAN issue #1), so the values marked
+    "[tabular]" were chosen by validation on the training half of KDD99 only (never
+    its test half): see ``benchmarks/fencegan_validation.py`` and
+    ``benchmarks/results/fencegan_validation.md``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.5
+        Target of the encirclement loss ``BCE(D(G(z)), alpha)`` [tabular; code
+        default ``--alpha 0.5``, the CIFAR-10 setting; MNIST uses 0.1].
+    beta : float, default=30
+        Weight of the dispersion loss ``1 / mean_i ||G(z_i) - mu||_2`` [tabular; code
+        default ``--beta 30``, the MNIST setting].
+    gamma : float, default=0.1
+        Weight of the generated rows in D's loss
+        ``BCE(D(x), 1) + gamma * BCE(D(G(z)), 0)`` [tabular; code default, MNIST].
+    pretrain_epochs : int, default=1
+        How many of the ``epochs`` train D alone, against the untrained generator,
+        before the adversarial epochs [tabular; the code's ``--pretrain 15`` is
+        counted before its ``--epochs``].
+    latent_dim : int, default=32
+        Size of the generator's input noise z ~ N(0, I) [tabular; MNIST 200].
+    generator_hidden : tuple of int, default=(64, 128)
+        Hidden layers of G, batch-normalised ReLU layers as MNIST's dense layers,
+        linear output [tabular sizes; layers MNIST].
+    discriminator_hidden : tuple of int, default=(128,)
+        Hidden layers of D, LeakyReLU(0.1), sigmoid output [tabular sizes;
+        activation MNIST].
+    epochs : int, default=10
+        Passes over the training data, ``pretrain_epochs`` included [tabular].
+    batch_size : int, default=200
+        Training mini-batch size [MNIST].
+    lr : float, default=1e-5
+        Adam learning rate of D [MNIST ``--d_lr``].
+    generator_lr : float, default=2e-5
+        Adam learning rate of G [MNIST ``--g_lr``].
+    beta1 : float, default=0.5
+        Adam's first-moment decay of both [code].
+    ema_decay : float or None, default=None
+        Decay of a moving average of D's weights used for scoring; ``None`` (the
+        official behaviour) scores with the trained weights.
+    score_batch_size : int, default=4096
+        Rows scored per batch; bounds the memory used by scoring.
+    contamination : float, default=0.1
+        Expected proportion of outliers in the training data; sets ``offset_``.
+    device : str, default="auto"
+        Torch device; "auto" is "cuda" when available, else "cpu".
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, noise and batch order; an int gives the same scores run after
+        run on the same device.
+    verbose : int, default=0
+        Above 0, a progress bar and a table of losses per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+
+    Attributes
+    ----------
+    net_ : skgan_ad._engine.AdversarialNet
+        The trained skorch net; modules ``generator_`` and ``discriminator_``.
+    history_ : skorch.History
+        Per-epoch losses ``d_loss``, ``g_loss`` (encirclement plus weighted
+        dispersion; 0 in the pretraining epochs), ``dispersion`` and timings.
+    offset_ : float
+        ``contamination`` quantile of the training ``score_samples``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X was a DataFrame with string column names.
+
+    Notes
+    -----
+    As in the official code, each iteration takes two Adam steps of D (one on a
+    real batch, one on a generated batch weighted by ``gamma``) and one of G. The
+    official code draws every batch with ``random.sample``; here D's real batch and
+    the epoch's batch order come from the engine's shuffled passes. The anomaly score
+    ``1 - D(x)`` is computed as ``sigmoid(-logit)``, so that confident rows do not all
+    round to 0 and tie; ``score_samples`` is its negation, ``D(x) - 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgan_ad import FenceGAN
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(500, 4))
+    >>> det = FenceGAN(epochs=5, lr=1e-3, generator_lr=1e-3, random_state=0).fit(X)
+    >>> det.predict([[0, 0, 0, 0], [8, 8, 8, 8]])
+    array([ 1, -1])
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseGANDetector._parameter_constraints,
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "generator_hidden": [tuple],
+        "discriminator_hidden": [tuple],
+        "generator_lr": [Interval(Real, 0, None, closed="neither")],
+    }
+    _loss_names = ("d_loss", "g_loss", "dispersion")
+    _ema_modules = ("discriminator",)
+
+    def __init__(self, *, alpha=0.5, beta=30.0, gamma=0.1, pretrain_epochs=1,
+                 latent_dim=32, generator_hidden=(64, 128), discriminator_hidden=(128,),
+                 epochs=10, batch_size=200, lr=1e-5, generator_lr=2e-5, beta1=0.5,
+                 ema_decay=None, score_batch_size=4096, contamination=0.1,
+                 device="auto", random_state=None, verbose=0, callbacks=None):
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.pretrain_epochs = pretrain_epochs
+        self.latent_dim = latent_dim
+        self.generator_hidden = generator_hidden
+        self.discriminator_hidden = discriminator_hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.generator_lr = generator_lr
+        self.beta1 = beta1
+        self.ema_decay = ema_decay
+        self.score_batch_size = score_batch_size
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _build_modules(self):
+        blocks = make_blocks(self.n_features_in_)
+        generator = blocks.generator(self.latent_dim, self.generator_hidden,
+                                     activation="relu", batch_norm=True)
+        discriminator = Discriminator(blocks.x_branch(self.discriminator_hidden,
+                                                      negative_slope=0.1))
+        return {"generator": normal_init(generator),
+                "discriminator": normal_init(discriminator)}
+
+    def _optimizer_groups(self):
+        return {"optimizer_d": ("discriminator",), "optimizer_g": ("generator",)}
+
+    def _optimizer_params(self):
+        return {"optimizer_g__lr": self.generator_lr}
+
+    def _generate(self, G, n_rows, device):
+        return G(torch.randn(n_rows, self.latent_dim, device=device))
+
+    def _train_step(self, net, x, x_other):
+        G, D = net.generator_, net.discriminator_
+        # Two D steps, as the official code's two train_on_batch calls.
+        d_real = bce(D(x)[0], 1.0)
+        minimise(d_real, net.optimizer_d_)
+        # D's generated batch comes from G in inference mode (the official G.predict):
+        # batch norm uses its running statistics and does not update them.
+        G.eval()
+        with torch.no_grad():
+            x_gen = self._generate(G, len(x), x.device)
+        G.train()
+        d_fake = self.gamma * bce(D(x_gen)[0], 0.0)
+        minimise(d_fake, net.optimizer_d_)
+        # skorch opens the epoch's history row before its first batch, so len(history)
+        # is the current epoch counted from 1.
+        if len(net.history) <= self.pretrain_epochs:
+            zero = torch.zeros((), device=x.device)
+            return {"d_loss": (d_real + d_fake) / 2, "g_loss": zero, "dispersion": zero}
+        with frozen(D):
+            x_gen = self._generate(G, len(x), x.device)
+            encirclement = bce(D(x_gen)[0], self.alpha)
+            spread = (x_gen - x_gen.mean(dim=0, keepdim=True)).norm(dim=1).mean()
+            dispersion = 1.0 / spread
+            g_loss = encirclement + self.beta * dispersion
+            minimise(g_loss, net.optimizer_g_)
+        return {"d_loss": (d_real + d_fake) / 2, "g_loss": g_loss, "dispersion": dispersion}
+
+    def _anomaly_score(self, net, x):
+        # 1 - D(x) = sigmoid(-logit), without the rounding of 1 - sigmoid(logit).
+        return torch.sigmoid(-net.scoring_module("discriminator")(x)[0])

@@ -1,0 +1,55 @@
+"""FenceGAN-specific behaviour: discriminator pretraining and the two learning rates."""
+
+import copy
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from skgan_ad import FenceGAN
+
+from conftest import fast
+
+
+class GeneratorSnapshots(Callback):
+    """The generator's weights when training starts and after each epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.weights = [copy.deepcopy(net.generator_.state_dict())]
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights.append(copy.deepcopy(net.generator_.state_dict()))
+
+
+def _same(a, b):
+    return all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_pretraining_epochs_train_the_discriminator_alone():
+    X = np.random.RandomState(0).normal(size=(400, 4))
+    snapshots = GeneratorSnapshots()
+    detector = fast(FenceGAN, epochs=3, pretrain_epochs=2, callbacks=[snapshots]).fit(X)
+    start, first, second, third = snapshots.weights
+    assert _same(start, first) and _same(first, second)
+    assert not _same(second, third)
+    np.testing.assert_array_equal(detector.history_[:, "g_loss"][:2], [0.0, 0.0])
+    assert detector.history_[:, "g_loss"][2] > 0
+    assert all(d > 0 for d in detector.history_[:, "d_loss"])
+
+
+def test_generator_and_discriminator_have_their_own_learning_rates():
+    X = np.random.RandomState(0).normal(size=(100, 4))
+    detector = FenceGAN(epochs=1, lr=3e-4, generator_lr=7e-3, random_state=0).fit(X)
+    assert detector.net_.optimizer_d_.param_groups[0]["lr"] == 3e-4
+    assert detector.net_.optimizer_g_.param_groups[0]["lr"] == 7e-3
+
+
+def test_score_is_one_minus_the_discriminator_output():
+    X = np.random.RandomState(0).normal(size=(300, 4))
+    detector = fast(FenceGAN).fit(X)
+    net = detector.net_
+    net._set_training(False)
+    with torch.no_grad():
+        verdict = torch.sigmoid(net.discriminator_(torch.as_tensor(X, dtype=torch.float32))[0])
+    np.testing.assert_allclose(detector.score_samples(X), verdict.double().numpy() - 1,
+                               rtol=1e-5, atol=1e-7)
