@@ -100,7 +100,7 @@ class ALAD(BaseGANDetector):
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string column names.
 
     See Also
