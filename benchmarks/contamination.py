@@ -18,6 +18,7 @@ Each (detector, level, seed) runs in a fresh process with one torch thread.
 import argparse
 import json
 import multiprocessing
+import shlex
 import sys
 import time
 from datetime import date
@@ -99,7 +100,7 @@ def summarise(records, args):
     lines = [
         f"# KDD99 with contaminated training data ({date.today()})",
         "",
-        f"Command: `python benchmarks/contamination.py {' '.join(sys.argv[1:])}`",
+        f"Command: `python benchmarks/contamination.py {shlex.join(sys.argv[1:])}`",
         "",
         (f"Training rows: as many as the clean protocol's, a share of them anomalies "
          f"taken from the training half; test: the untouched test half. Seeds "
@@ -122,14 +123,15 @@ def summarise(records, args):
         clean = auroc.get(0.0, np.nan)
         drops = [clean - auroc[level] if level in auroc else np.nan
                  for level in (0.05, 0.10, 0.20)]
-        lines.append(f"| {name} | " + " | ".join(f"{auroc[level]:.4f}" for level in args.levels)
-                     + " | " + " | ".join(f"{drop:+.4f}" for drop in drops) + " |")
+        cells = [f"{auroc[level]:.4f}" for level in args.levels]
+        cells += [f"{drop:+.4f}" for drop in drops]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     worst = max(args.levels)
     if worst > 0 and 0.0 in args.levels:
         ranking = sorted(summary, key=lambda name: summary[name][0.0] - summary[name][worst])
-        lines += ["", f"Smallest AUROC drop at {worst:.0%} first: " + ", ".join(
-            f"{name} ({summary[name][0.0] - summary[name][worst]:+.4f})" for name in ranking)
-            + "."]
+        drops = ", ".join(f"{name} ({summary[name][0.0] - summary[name][worst]:+.4f})"
+                          for name in ranking)
+        lines += ["", f"Smallest AUROC drop at {worst:.0%} first: {drops}."]
     return summary, "\n".join(lines) + "\n"
 
 

@@ -1,9 +1,10 @@
-"""Choose FenceGAN's tabular defaults on the training half of KDD99 only.
+"""Choose a detector's tabular settings on the training half of KDD99 only.
 
-Fence GAN's KDD99 code was never released (Fence_GAN issue #1), so its tabular
-hyper-parameters are chosen here the way the official code chooses its checkpoints:
-on a labelled validation set. That set is built from the training half of the paper
-split (seed 42), never from its test half:
+Some settings have no published tabular value: Fence GAN's KDD99 code was never
+released (Fence_GAN issue #1), and Berg et al. work on images only. They are chosen
+here the way the official Fence GAN code chooses its checkpoints, on a labelled
+validation set, built from the training half of the paper split (seed 42) and never
+from its test half:
 
 * training rows: 80% of the training half's normal rows (``kdd99_paper_split``'s
   training rows), drawn at random;
@@ -11,19 +12,24 @@ split (seed 42), never from its test half:
   anomalies (which the protocol drops) drawn so that they make up 20% of the
   validation set, the test set's proportion.
 
-The candidates are the settings the official code publishes: (alpha, beta, gamma)
-of its ``main.py`` defaults, of the MNIST and CIFAR-10 README commands and of the
-2-D experiment, each with the MNIST and the CIFAR-10 learning rates. Each candidate
-trains for ``--epochs`` epochs (the first of them pretraining D) and is scored on the
-validation rows after every epoch; the (candidate, epochs) with the best validation
-AUPRC (anomaly = positive) wins. Features are standardised with statistics of the
-training rows, as in ``kdd99.py``.
+Each candidate trains for ``--epochs`` epochs and is scored on the validation rows
+after every epoch; the (candidate, epochs) with the best validation AUPRC (anomaly =
+positive) wins. Features are standardised with statistics of the training rows, as
+in ``kdd99.py``. The candidates (``CANDIDATES``):
 
-    python benchmarks/fencegan_validation.py            # about 40 minutes on one core
+* FenceGAN: the settings the official code publishes, (alpha, beta, gamma) of its
+  ``main.py`` defaults, of the MNIST and CIFAR-10 README commands and of its 2-D
+  experiment, each with the MNIST and the CIFAR-10 learning rates.
+* SimultaneousEncoderGAN: the tabular network sizes (the official losses, optimiser
+  and learning rate are kept).
+
+    python benchmarks/tabular_validation.py FenceGAN                 # ~40 min, one core
+    python benchmarks/tabular_validation.py SimultaneousEncoderGAN   # ~60 min
 """
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from datetime import date
@@ -40,22 +46,35 @@ from sklearn.metrics import (
 )
 from skorch.callbacks import Callback
 
-from skgan_ad import FenceGAN
+import skgan_ad
 from skgan_ad.datasets import load_kdd99, make_kdd99_preprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
 RESULTS = ROOT / "benchmarks" / "results"
 
-#: (alpha, beta, gamma) published with the official code.
-LOSS_SETTINGS = {
-    "main.py defaults": (0.5, 30.0, 0.1),
-    "MNIST": (0.1, 30.0, 0.1),
-    "CIFAR-10": (0.5, 10.0, 0.5),
-    "2-D experiment": (0.5, 15.0, 0.1),
+
+def _fence_gan_candidates():
+    losses = {"main.py defaults": (0.5, 30.0, 0.1), "MNIST": (0.1, 30.0, 0.1),
+              "CIFAR-10": (0.5, 10.0, 0.5), "2-D experiment": (0.5, 15.0, 0.1)}
+    learning_rates = {"MNIST": (1e-5, 2e-5), "CIFAR-10": (1e-4, 1e-3)}
+    return {
+        f"losses {loss_name} {(alpha, beta, gamma)}, lr {lr_name} ({d_lr:g} / {g_lr:g})":
+        {"alpha": alpha, "beta": beta, "gamma": gamma, "lr": d_lr, "generator_lr": g_lr}
+        for loss_name, (alpha, beta, gamma) in losses.items()
+        for lr_name, (d_lr, g_lr) in learning_rates.items()}
+
+
+#: Candidate settings per detector, by description.
+CANDIDATES = {
+    "FenceGAN": _fence_gan_candidates(),
+    "SimultaneousEncoderGAN": {
+        "latent 32, G (64, 128), D and E (128,)": {},
+        "latent 64, G (128, 256), D and E (256, 128)": {
+            "latent_dim": 64, "generator_hidden": (128, 256),
+            "discriminator_hidden": (256, 128)},
+    },
 }
-#: (discriminator lr, generator lr) of the official README commands.
-LEARNING_RATES = {"MNIST": (1e-5, 2e-5), "CIFAR-10": (1e-4, 1e-3)}
 
 
 def validation_split(X_normal, X_anomalous, seed=0):
@@ -83,21 +102,31 @@ class ValidationScores(Callback):
         return self
 
     def on_epoch_end(self, net, **kwargs):
+        # The fitted estimator's score_samples is not available mid-fit; its anomaly
+        # score function on the net being trained is the same computation.
         scores = net.score_in_batches(self.X_valid, self.detector._anomaly_score, 4096)
         predicted = scores >= np.percentile(scores, 80)
         precision, recall, f1, _ = precision_recall_fscore_support(
             self.y_valid, predicted, average="binary", zero_division=0.0)
         self.epochs.append({
-            "epoch": len(net.history), "auprc": average_precision_score(self.y_valid, scores),
+            "epoch": len(net.history),
+            "auprc": average_precision_score(self.y_valid, scores),
             "auroc": roc_auc_score(self.y_valid, scores), "precision": precision,
             "recall": recall, "f1": f1})
 
 
+def best_epoch(run):
+    return max(run["per_epoch"], key=lambda e: (e["auprc"], -e["epoch"]))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("detector", choices=sorted(CANDIDATES))
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--output", default=str(RESULTS / "fencegan_validation"))
+    parser.add_argument("--output", default=None,
+                        help="writes OUTPUT.json and OUTPUT.md (default: "
+                             "benchmarks/results/<detector>_validation)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -111,51 +140,46 @@ def main(argv=None):
           f"({y_valid.mean():.1%} anomalies)", flush=True)
 
     runs = []
-    for loss_name, (alpha, beta, gamma) in LOSS_SETTINGS.items():
-        for lr_name, (d_lr, g_lr) in LEARNING_RATES.items():
-            detector = FenceGAN(alpha=alpha, beta=beta, gamma=gamma, lr=d_lr,
-                                generator_lr=g_lr, epochs=args.epochs, random_state=0,
-                                device="cpu")
-            monitor = ValidationScores(detector, X_valid, y_valid)
-            start = time.perf_counter()
-            detector.set_params(callbacks=[monitor]).fit(X_train)
-            best = max(monitor.epochs, key=lambda e: e["auprc"])
-            runs.append({"losses": loss_name, "alpha": alpha, "beta": beta,
-                         "gamma": gamma, "learning_rates": lr_name, "lr": d_lr,
-                         "generator_lr": g_lr, "fit_seconds": time.perf_counter() - start,
-                         "per_epoch": monitor.epochs})
-            print(f"  {loss_name:<17} lr {lr_name:<8}: best AUPRC {best['auprc']:.4f} "
-                  f"(AUROC {best['auroc']:.4f}, F1 {best['f1']:.4f}) at epoch "
-                  f"{best['epoch']}", flush=True)
-
-    def best_epoch(run):
-        return max(run["per_epoch"], key=lambda e: (e["auprc"], -e["epoch"]))
+    for description, params in CANDIDATES[args.detector].items():
+        detector = getattr(skgan_ad, args.detector)(
+            **params, epochs=args.epochs, random_state=0, device="cpu")
+        monitor = ValidationScores(detector, X_valid, y_valid)
+        start = time.perf_counter()
+        detector.set_params(callbacks=[monitor]).fit(X_train)
+        runs.append({"candidate": description, "params": {k: str(v) for k, v in
+                                                          params.items()},
+                     "fit_seconds": time.perf_counter() - start,
+                     "per_epoch": monitor.epochs})
+        best = best_epoch(runs[-1])
+        print(f"  {description}: best AUPRC {best['auprc']:.4f} (AUROC "
+              f"{best['auroc']:.4f}, F1 {best['f1']:.4f}) at epoch {best['epoch']}",
+              flush=True)
 
     winner = max(runs, key=lambda run: best_epoch(run)["auprc"])
+    command = f"python benchmarks/tabular_validation.py {shlex.join(sys.argv[1:])}"
     lines = [
-        f"# FenceGAN tabular defaults, chosen on the training half of KDD99 ({date.today()})",
+        (f"# {args.detector}: tabular settings chosen on the training half of KDD99 "
+         f"({date.today()})"),
         "",
-        f"Command: `python benchmarks/fencegan_validation.py {' '.join(sys.argv[1:])}`",
+        f"Command: `{command}`",
         "",
         (f"Training rows {len(X_train):,}; validation rows {len(X_valid):,} "
          f"({y_valid.mean():.1%} anomalies), all from the training half of the seed-42 "
-         "paper split. Batch 200, latent 32, one pretraining epoch, model seed 0. "
-         "Validation metrics after each epoch; the best epoch by AUPRC is shown."),
+         "paper split (the test half is never read). Other settings: the estimator's "
+         "defaults; model seed 0. Validation metrics after each epoch; the best epoch "
+         "by AUPRC is shown, and the last epoch's AUPRC beside it."),
         "",
-        ("| (alpha, beta, gamma) | lr D / G | best epoch | AUPRC | AUROC | F1@20% | "
-         "AUPRC at last epoch | fit s |"),
-        "|---|---|---|---|---|---|---|---|",
+        "| candidate | best epoch | AUPRC | AUROC | F1@20% | AUPRC at last epoch | fit s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         best, last = best_epoch(run), run["per_epoch"][-1]
         lines.append(
-            f"| {run['losses']} ({run['alpha']}, {run['beta']}, {run['gamma']}) | "
-            f"{run['learning_rates']} ({run['lr']:g} / {run['generator_lr']:g}) | "
-            f"{best['epoch']} | {best['auprc']:.4f} | {best['auroc']:.4f} | "
-            f"{best['f1']:.4f} | {last['auprc']:.4f} | {run['fit_seconds']:.0f} |")
-    lines += ["", (f"Chosen: {winner['losses']} losses with {winner['learning_rates']} "
-                   f"learning rates, {best_epoch(winner)['epoch']} epochs.")]
-    output = Path(args.output)
+            f"| {run['candidate']} | {best['epoch']} | {best['auprc']:.4f} | "
+            f"{best['auroc']:.4f} | {best['f1']:.4f} | {last['auprc']:.4f} | "
+            f"{run['fit_seconds']:.0f} |")
+    lines += ["", f"Chosen: {winner['candidate']}, {best_epoch(winner)['epoch']} epochs."]
+    output = Path(args.output or RESULTS / f"{args.detector.lower()}_validation")
     output.with_suffix(".json").write_text(json.dumps(
         {"date": str(date.today()), "argv": sys.argv[1:], "runs": runs}, indent=2))
     output.with_suffix(".md").write_text("\n".join(lines) + "\n")
