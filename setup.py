@@ -2,6 +2,9 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+#: Optional engines for scaling out (skgan_ad.distributed); never imported by the core.
+DISTRIBUTED = ["dask[array]>=2024.1", "distributed>=2024.1", "accelerate>=0.30"]
+
 setup(
     name="skgan_ad",
     version="0.1.0",
@@ -24,9 +27,11 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=7", "pyod>=2.0", "hypothesis>=6"],
+        "test": ["pytest>=7", "pyod>=2.0", "hypothesis>=6", *DISTRIBUTED],
+        "distributed": DISTRIBUTED,
         "bench": ["pyod>=2.0", "matplotlib>=3.7"],
-        "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15"],
+        "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
+                 "pydata-sphinx-theme>=0.15", "myst-parser>=2", "matplotlib>=3.7"],
     },
     entry_points={"console_scripts": ["skgan-ad=skgan_ad.__main__:main"]},
     classifiers=[

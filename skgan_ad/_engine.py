@@ -7,6 +7,7 @@ does it: epochs, device placement, callbacks (progress bar, history, user callba
 pickling, and an exponential moving average of the weights for scoring.
 """
 
+import contextvars
 import copy
 import itertools
 import math
@@ -20,7 +21,7 @@ from skorch.callbacks import PassthroughScoring
 
 from .exceptions import TrainingDivergedError
 
-__all__ = ["AdversarialNet", "FitAborted"]
+__all__ = ["AdversarialNet", "FitAborted", "net_factory"]
 
 
 class FitAborted(Exception):
@@ -242,6 +243,12 @@ class AdversarialNet(NeuralNet):
                 x = torch.from_numpy(_float32_rows(X[start:start + batch_size]))
                 scores[start:start + len(x)] = score_fn(self, x.to(self.device)).double().cpu().numpy()
         return scores
+
+
+#: Builds the net a detector trains, from :class:`AdversarialNet`'s parameters. A
+#: context variable, so an optional engine swaps in a subclass for one block of code
+#: in one thread (:func:`skgan_ad.distributed.accelerated_training` does).
+net_factory = contextvars.ContextVar("net_factory", default=AdversarialNet)
 
 
 def _float32_rows(rows):

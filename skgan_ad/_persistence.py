@@ -83,6 +83,8 @@ def _fitted_attributes(estimator):
             continue
         if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
             values[name] = {"str_array": [str(item) for item in value]}
+        elif value is None or isinstance(value, tuple):
+            values[name] = _encode_param(name, value)
         elif isinstance(value, (np.ndarray, torch.Tensor)):
             tensors[f"attribute/{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
         elif isinstance(value, (bool, int, float, str, np.integer, np.floating)):
@@ -227,9 +229,9 @@ def load(path, *, device=None):
         raise ModelFileError(f"{path}: its hyper-parameters do not fit {cls.__name__}: "
                              f"{exc}") from None
     for name, value in fitted.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "str_array" in value:
             value = np.asarray(value["str_array"], dtype=object)
-        setattr(estimator, name, value)
+        setattr(estimator, name, _decode_param(value))
     for name, tensor in tensors.items():
         if name.startswith("attribute/"):
             setattr(estimator, name.removeprefix("attribute/"), tensor.numpy())

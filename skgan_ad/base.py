@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable
@@ -10,13 +11,15 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine import AdversarialNet, FitAborted
+from ._engine import FitAborted, net_factory
 from .exceptions import ModelFileError, TrainingDivergedError
+from .networks import make_blocks
 
 __all__ = ["BaseGANDetector"]
 
@@ -36,7 +39,7 @@ def resolve_device(device):
 
 
 #: Set by ``validate_data`` at the start of fit; restored when a fit fails.
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "image_shape_")
 
 
 def _holds_dates(X):
@@ -52,6 +55,21 @@ def _scale_hint(X):
         return ""
     return (f" X holds values up to {magnitude:.3g} in magnitude; GAN training needs "
             "features of moderate scale (e.g. sklearn.preprocessing.StandardScaler).")
+
+
+@contextlib.contextmanager
+def _torch_threads(n_jobs):
+    """Run torch's CPU operators on ``effective_n_jobs(n_jobs)`` threads (1 for None).
+
+    Torch's default, one thread per core, makes the small matrix products of these
+    networks several times slower on a busy machine; the caller's setting is restored.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(effective_n_jobs(n_jobs))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager
@@ -91,6 +109,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "image_shape": [tuple, None],
+        "n_jobs": [Integral, None],
     }
 
     #: Names of the losses the training step returns, recorded in ``history_``.
@@ -132,6 +152,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if _holds_dates(X):
             raise TypeError(f"{type(self).__name__} needs numeric input, but X holds dates "
                             "or time spans; turn them into numeric features first.")
+        X = self._images_as_rows(X, reset=reset)
         try:
             # Overflow to float32 is reported by validate_data in words.
             with np.errstate(over="ignore", invalid="ignore"):
@@ -151,14 +172,50 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             raise TypeError(f"{type(self).__name__} cannot use X of this type: {exc}") from exc
         if reset and sp.issparse(X):
             X = X.toarray()
+        if reset and self.image_shape_ is not None and \
+                math.prod(self.image_shape_) != X.shape[1]:
+            raise ValueError(f"image_shape={self.image_shape_} has "
+                             f"{math.prod(self.image_shape_)} pixels, but X has "
+                             f"{X.shape[1]} features.")
         return X
+
+    def _images_as_rows(self, X, *, reset):
+        """Flatten images ``(n, channels, height, width)`` into rows of pixels.
+
+        Images travel as rows, as in a Pipeline; at fit their shape is kept in
+        ``image_shape_`` (from 4-D input or the ``image_shape`` parameter) and picks
+        the convolutional networks. At scoring, 4-D input must match it.
+        """
+        shape = getattr(X, "shape", ())
+        declared = getattr(self, "image_shape", None)
+        declared = None if declared is None else tuple(int(size) for size in declared)
+        if len(shape) != 4:
+            if reset:
+                self.image_shape_ = declared
+            return X
+        images = tuple(int(size) for size in shape[1:])
+        if reset:
+            if declared is not None and declared != images:
+                raise ValueError(f"X holds images of shape {images}, but image_shape="
+                                 f"{declared}.")
+            self.image_shape_ = images
+        elif self.image_shape_ != images:
+            fitted = (f"images of shape {self.image_shape_}" if self.image_shape_
+                      else f"rows of {self.n_features_in_} features")
+            raise ValueError(f"X holds images of shape {images}, but "
+                             f"{type(self).__name__} was fitted on {fitted}.")
+        return np.reshape(X, (shape[0], -1))
+
+    def _blocks(self):
+        """The network building blocks that fit the training data (tables or images)."""
+        return make_blocks(self.n_features_in_, self.image_shape_)
 
     def _make_net(self, seed, device):
         callbacks = list(self.callbacks or ())
         if self.verbose:
             from skorch.callbacks import ProgressBar
             callbacks.insert(0, ("progress_bar", ProgressBar(batches_per_epoch="count")))
-        return AdversarialNet(
+        return net_factory.get()(
             build_modules=self._build_modules,
             optimizer_groups=self._optimizer_groups(),
             step=self._train_step,
@@ -199,7 +256,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         # input or is interrupted does not destroy the previous model.
         previous = {name: vars(self)[name] for name in _INPUT_ATTRIBUTES if name in vars(self)}
         try:
-            return self._fit(X)
+            with _torch_threads(self.n_jobs):
+                return self._fit(X)
         except BaseException:
             for name in _INPUT_ATTRIBUTES:
                 vars(self).pop(name, None)
@@ -230,6 +288,11 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.net_, self.history_ = net, net.history
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified at fit, batch by batch at scoring
+        return tags
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
@@ -265,7 +328,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             Higher means more normal.
         """
         check_is_fitted(self)
-        return self._score_samples(self._validate_input(X, reset=False))
+        X = self._validate_input(X, reset=False)
+        with _torch_threads(self.n_jobs):
+            return self._score_samples(X)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.

@@ -5,8 +5,10 @@ drawn at random (``DataFrame.sample(n=20000, random_state=0)``, original order k
 about 100 KB, so that examples and the demo run offline.
 """
 
+import gzip
 import warnings
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.utils import Bunch
 
-__all__ = ["KDD99_COLUMNS", "KDD99_CATEGORIES", "load_kdd99", "kdd99_paper_split",
-           "make_kdd99_preprocessor"]
+__all__ = ["KDD99_CATEGORIES", "KDD99_COLUMNS", "kdd99_paper_split", "load_kdd99",
+           "load_mnist", "make_kdd99_preprocessor", "one_class_split"]
 
 KDD99_COLUMNS = (
     "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land",
@@ -184,3 +186,123 @@ def make_kdd99_preprocessor(scaler=None):
     if scaler not in scalers:
         raise ValueError(f"scaler must be None, 'minmax' or 'standard'; got {scaler!r}")
     return make_pipeline(encoder, scalers[scaler]())
+
+
+#: The IDX files of the MNIST test set, as published by LeCun et al.
+MNIST_FILES = {"test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+               "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")}
+
+
+def _read_idx(path):
+    """Read an IDX file (gzipped or not): the format of the original MNIST files."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as file:
+        content = file.read()
+    if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+    n_dims = content[3]
+    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big")
+                  for i in range(n_dims))
+    data = np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * n_dims)
+    if data.size != np.prod(shape):
+        raise ValueError(f"{path} is truncated: {data.size} values for shape {shape}")
+    return data.reshape(shape)
+
+
+def load_mnist(path=None, *, subset="test", download_if_missing=True, return_X_y=False):
+    """Load MNIST digits as images of shape ``(n, 1, 28, 28)`` scaled to [0, 1].
+
+    Parameters
+    ----------
+    path : str or path-like or None, default=None
+        Folder holding the original IDX files (``t10k-images-idx3-ubyte.gz`` and
+        ``t10k-labels-idx1-ubyte.gz`` for ``subset="test"``, ``train-*`` for
+        ``"train"``; gzipped or not). ``None`` fetches MNIST from OpenML with
+        :func:`sklearn.datasets.fetch_openml` (cached in scikit-learn's data home),
+        whose first 60,000 images are the training set and the last 10,000 the test set.
+    subset : {"test", "train"}, default="test"
+        Which of the two official sets.
+    download_if_missing : bool, default=True
+        Passed to :func:`sklearn.datasets.fetch_openml` when ``path`` is ``None``.
+    return_X_y : bool, default=False
+        Return ``(images, digits)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``images`` (float32, ``(n, 1, 28, 28)``), ``target`` (the digits, int) and
+        ``source``.
+    """
+    if subset not in MNIST_FILES:
+        raise ValueError(f"subset must be 'test' or 'train', not {subset!r}")
+    if path is not None:
+        folder = Path(path)
+        found = []
+        for name in MNIST_FILES[subset]:
+            candidates = [folder / name, folder / name.removesuffix(".gz")]
+            existing = [candidate for candidate in candidates if candidate.exists()]
+            if not existing:
+                raise FileNotFoundError(f"{folder} has no {name} (MNIST {subset} set)")
+            found.append(existing[0])
+        images, digits = (_read_idx(file) for file in found)
+        source = str(folder)
+    else:
+        from sklearn.datasets import fetch_openml
+
+        bunch = fetch_openml("mnist_784", version=1, as_frame=False, parser="liac-arff",
+                             download_if_missing=download_if_missing)
+        rows = slice(60000, None) if subset == "test" else slice(None, 60000)
+        images = bunch.data[rows].reshape(-1, 28, 28).astype(np.uint8)
+        digits = bunch.target[rows].astype(int)
+        source = "sklearn.datasets.fetch_openml('mnist_784')"
+    images = (images.astype(np.float32) / 255.0)[:, None]
+    digits = np.asarray(digits, dtype=int)
+    if return_X_y:
+        return images, digits
+    return Bunch(images=images, target=digits, source=source)
+
+
+def one_class_split(X, classes, label, *, protocol="normal", train_size=0.8,
+                    random_state=0):
+    """Split a labelled image set into the one-class anomaly-detection protocols.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, ...)
+        The images (or any rows).
+    classes : ndarray of shape (n_samples,)
+        Class of each row (the digit, for MNIST).
+    label : int
+        The class the protocol is about.
+    protocol : {"normal", "anomalous"}, default="normal"
+        ``"normal"``: ``label`` is the normal class and every other class anomalous
+        (EGBAD, ALAD, Fence GAN). ``"anomalous"``: ``label`` is the anomaly and every
+        other class normal (GANomaly).
+    train_size : float, default=0.8
+        Share of the normal rows used for training; the rest of them and every
+        anomalous row form the test set.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the choice of the training rows.
+
+    Returns
+    -------
+    X_train : ndarray
+        Normal rows only.
+    X_test : ndarray
+    y_test : ndarray of int
+        1 for an anomaly, 0 for a normal row.
+    """
+    from sklearn.utils import check_random_state
+
+    if protocol not in ("normal", "anomalous"):
+        raise ValueError(f"protocol must be 'normal' or 'anomalous', not {protocol!r}")
+    classes = np.asarray(classes)
+    if label not in classes:
+        raise ValueError(f"class {label!r} does not occur in the labels")
+    anomalous = classes != label if protocol == "normal" else classes == label
+    normal_rows = np.flatnonzero(~anomalous)
+    rng = check_random_state(random_state)
+    train = np.sort(rng.choice(normal_rows, int(round(train_size * len(normal_rows))),
+                               replace=False))
+    test = np.setdiff1d(np.arange(len(classes)), train)
+    return X[train], X[test], anomalous[test].astype(int)

@@ -178,42 +178,6 @@ def test_dataframe_feature_names(cls, blobs):
         detector.score_samples(blobs[1])
 
 
-def _bad_inputs():
-    good = np.random.RandomState(0).normal(size=(40, 8))
-    with_nan, with_inf = good.copy(), good.copy()
-    with_nan[3, 2], with_inf[5, 1] = np.nan, np.inf
-    text = good.astype(object)
-    text[0, 0] = "tcp"
-    return {
-        "nan": (with_nan, "NaN"),
-        "inf": (with_inf, "infinity"),
-        "empty": (np.empty((0, 8)), "0 sample"),
-        "1-d": (good[:, 0], "2D array"),
-        "strings": (text, "non-numeric"),
-        "string frame": (pd.DataFrame(text), "non-numeric"),
-    }
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("case", list(_bad_inputs()))
-def test_bad_input_gets_a_clear_value_error(cls, case, blobs):
-    X, message = _bad_inputs()[case]
-    with pytest.raises(ValueError, match=message):
-        fast(cls, epochs=1).fit(X)
-    detector = fast(cls, epochs=1).fit(blobs[0])
-    for method in (detector.score_samples, detector.decision_function, detector.predict):
-        with pytest.raises(ValueError, match=message):
-            method(X)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-def test_wrong_number_of_features_at_scoring(cls, blobs):
-    detector = fast(cls, epochs=1).fit(blobs[0])
-    for method in (detector.score_samples, detector.decision_function, detector.predict):
-        with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 8"):
-            method(blobs[1][:, :5])
-
-
 @pytest.mark.parametrize("device, message", [("tpu9", "not a torch device"),
                                              ("cuda:7", "CUDA is not available")])
 def test_bad_device_gets_a_clear_value_error(device, message, blobs):

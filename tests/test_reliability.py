@@ -143,9 +143,6 @@ def test_constant_columns_give_finite_scores(cls, train):
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_values_of_huge_magnitude_score_as_outliers_never_nan(cls, fitted, train):
-    if cls is skgan_ad.FenceGAN:
-        pytest.xfail("FenceGAN's score is its discriminator's verdict, which nothing "
-                     "constrains far from the data and the generated fence")
     detector = fitted[cls]
     X = train[:20].copy()
     X[:5] = 1e30
@@ -154,9 +151,14 @@ def test_values_of_huge_magnitude_score_as_outliers_never_nan(cls, fitted, train
         # A row that overflows inside the networks is scored -inf with a warning.
         warnings.simplefilter("ignore", RuntimeWarning)
         scores = detector.score_samples(X)
+        labels = detector.predict(X)
     assert not np.isnan(scores).any()
+    if cls is skgan_ad.FenceGAN:
+        # Its score is the discriminator's verdict, which nothing constrains far from
+        # the data and the generated fence: finite, but not necessarily the lowest.
+        return
     assert (scores[:6] < detector.score_samples(train[6:20]).min()).all()
-    assert (detector.predict(X)[:6] == -1).all()
+    assert (labels[:6] == -1).all()
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

@@ -5,7 +5,7 @@ from sklearn.utils._param_validation import StrOptions
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..base import BaseGANDetector
-from ..networks import JointDiscriminator, PairDiscriminator, make_blocks, mlp, xavier_init
+from ..networks import JointDiscriminator, PairDiscriminator, mlp, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
 
 __all__ = ["ALAD"]
@@ -87,6 +87,15 @@ class ALAD(BaseGANDetector):
         Above 0, a progress bar and a table of losses per epoch.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
+        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
+        width)`` needs none. Images get the DCGAN-style convolutional networks of
+        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+    n_jobs : int or None, default=None
+        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
+        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
+        cores.
 
     Attributes
     ----------
@@ -136,7 +145,8 @@ class ALAD(BaseGANDetector):
                  discriminator_hidden=(128,), latent_discriminator_hidden=(32,),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.999,
                  score_batch_size=4096, contamination=0.1, device="auto",
-                 random_state=None, verbose=0, callbacks=None):
+                 random_state=None, verbose=0, callbacks=None, image_shape=None,
+                 n_jobs=None):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm
@@ -156,9 +166,11 @@ class ALAD(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     def _build_modules(self):
-        blocks = make_blocks(self.n_features_in_)
+        blocks = self._blocks()
         hidden, width = self.discriminator_hidden, self.discriminator_hidden[-1]
         modules = {
             "encoder": blocks.encoder(self.latent_dim, self.encoder_hidden),

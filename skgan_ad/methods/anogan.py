@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ..base import BaseGANDetector
-from ..networks import Discriminator, make_blocks, xavier_init
+from ..networks import Discriminator, xavier_init
 from ._losses import bce, feature_distance, frozen, minimise
 
 __all__ = ["AnoGAN"]
@@ -122,6 +122,15 @@ class AnoGAN(BaseGANDetector):
         Above 0, a progress bar and a table of losses per epoch.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
+        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
+        width)`` needs none. Images get the DCGAN-style convolutional networks of
+        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+    n_jobs : int or None, default=None
+        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
+        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
+        cores.
 
     Attributes
     ----------
@@ -134,7 +143,7 @@ class AnoGAN(BaseGANDetector):
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string column names.
 
     See Also
@@ -171,7 +180,8 @@ class AnoGAN(BaseGANDetector):
                  generator_hidden=(64, 128), discriminator_hidden=(256, 128, 128),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.9999,
                  score_batch_size=1024, contamination=0.1, device="auto",
-                 random_state=None, verbose=0, callbacks=None):
+                 random_state=None, verbose=0, callbacks=None, image_shape=None,
+                 n_jobs=None):
         self.discrimination_weight = discrimination_weight
         self.search_steps = search_steps
         self.search_lr = search_lr
@@ -191,9 +201,11 @@ class AnoGAN(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     def _build_modules(self):
-        blocks = make_blocks(self.n_features_in_)
+        blocks = self._blocks()
         modules = {
             "generator": blocks.generator(self.latent_dim, self.generator_hidden,
                                           activation="relu"),

@@ -6,7 +6,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseGANDetector
-from ..networks import JointDiscriminator, make_blocks, mlp, xavier_init
+from ..networks import JointDiscriminator, mlp, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
 
 __all__ = ["EGBAD"]
@@ -74,6 +74,15 @@ class EGBAD(BaseGANDetector):
         Above 0, a progress bar and a table of losses per epoch.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
+        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
+        width)`` needs none. Images get the DCGAN-style convolutional networks of
+        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+    n_jobs : int or None, default=None
+        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
+        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
+        cores.
 
     Attributes
     ----------
@@ -120,7 +129,8 @@ class EGBAD(BaseGANDetector):
                  discriminator_hidden=(128,), epochs=10, batch_size=50, lr=1e-5,
                  beta1=0.5, ema_decay=0.9999, score_batch_size=4096,
                  contamination=0.1, device="auto", random_state=None, verbose=0,
-                 callbacks=None):
+                 callbacks=None, image_shape=None,
+                 n_jobs=None):
         self.score_type = score_type
         self.alpha = alpha
         self.latent_dim = latent_dim
@@ -138,9 +148,11 @@ class EGBAD(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     def _build_modules(self):
-        blocks = make_blocks(self.n_features_in_)
+        blocks = self._blocks()
         d_layers = dict(negative_slope=0.1, dropout=0.2)
         width = self.discriminator_hidden[-1]
         discriminator = JointDiscriminator(

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ..base import BaseGANDetector
-from ..networks import Discriminator, make_blocks, xavier_init
+from ..networks import Discriminator, xavier_init
 from ._losses import frozen, gradient_penalty, minimise
 
 __all__ = ["FAnoGAN"]
@@ -92,6 +92,15 @@ class FAnoGAN(BaseGANDetector):
         Above 0, a progress bar and a table of losses per epoch.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
+        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
+        width)`` needs none. Images get the DCGAN-style convolutional networks of
+        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+    n_jobs : int or None, default=None
+        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
+        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
+        cores.
 
     Attributes
     ----------
@@ -105,7 +114,7 @@ class FAnoGAN(BaseGANDetector):
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string column names.
 
     See Also
@@ -143,7 +152,8 @@ class FAnoGAN(BaseGANDetector):
                  encoder_hidden=(256, 128, 128), epochs=10, encoder_epochs=10,
                  batch_size=64, lr=1e-4, beta1=0.0, beta2=0.9, encoder_lr=5e-5,
                  score_batch_size=4096, contamination=0.1,
-                 device="auto", random_state=None, verbose=0, callbacks=None):
+                 device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
+                 n_jobs=None):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -164,6 +174,8 @@ class FAnoGAN(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None
@@ -175,7 +187,7 @@ class FAnoGAN(BaseGANDetector):
         return net
 
     def _build_modules(self):
-        blocks = make_blocks(self.n_features_in_)
+        blocks = self._blocks()
         encoder = nn.Sequential(
             blocks.encoder(self.latent_dim, self.encoder_hidden, negative_slope=0.1,
                            batch_norm=True),

@@ -1,4 +1,4 @@
-"""GANomaly: semi-supervised anomaly detection via adversarial training (Akçay et al., 2018)."""
+"""GANomaly: anomaly detection in the latent space of a bow-tie GAN (Akçay et al., 2018)."""
 
 from numbers import Real
 from typing import ClassVar
@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseGANDetector
-from ..networks import Discriminator, make_blocks, normal_init
+from ..networks import Discriminator, normal_init
 from ._losses import bce, frozen, minimise
 
 __all__ = ["GANomaly"]
@@ -90,6 +90,15 @@ class GANomaly(BaseGANDetector):
         Above 0, a progress bar and a table of losses per epoch.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
+        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
+        width)`` needs none. Images get the DCGAN-style convolutional networks of
+        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+    n_jobs : int or None, default=None
+        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
+        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
+        cores.
 
     Attributes
     ----------
@@ -103,7 +112,7 @@ class GANomaly(BaseGANDetector):
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string column names.
 
     See Also
@@ -142,7 +151,8 @@ class GANomaly(BaseGANDetector):
                  encoder_hidden=(64,), decoder_hidden=(64, 128), epochs=15,
                  batch_size=64, lr=2e-4, beta1=0.5, ema_decay=None,
                  score_batch_size=4096, contamination=0.1, device="auto",
-                 random_state=None, verbose=0, callbacks=None):
+                 random_state=None, verbose=0, callbacks=None, image_shape=None,
+                 n_jobs=None):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc
@@ -160,9 +170,11 @@ class GANomaly(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     def _build_modules(self):
-        blocks = make_blocks(self.n_features_in_)
+        blocks = self._blocks()
         modules = {
             "encoder": blocks.encoder(self.latent_dim, self.encoder_hidden),
             "decoder": blocks.generator(self.latent_dim, self.decoder_hidden,

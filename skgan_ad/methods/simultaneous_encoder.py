@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ..base import BaseGANDetector
-from ..networks import Discriminator, EqualizedLinear, PixelNorm, make_blocks
+from ..networks import Discriminator, EqualizedLinear, PixelNorm
 from ._losses import frozen, gradient_penalty, minimise
 
 __all__ = ["SimultaneousEncoderGAN"]
@@ -97,6 +97,15 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         Above 0, a progress bar and a table of losses per epoch.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
+        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
+        width)`` needs none. Images get the DCGAN-style convolutional networks of
+        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+    n_jobs : int or None, default=None
+        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
+        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
+        cores.
 
     Attributes
     ----------
@@ -109,7 +118,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string column names.
 
     See Also
@@ -154,7 +163,8 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  drift_weight=0.001, latent_dim=32, generator_hidden=(64, 128),
                  discriminator_hidden=(128,), epochs=10, batch_size=64, lr=1e-3,
                  beta1=0.0, ema_decay=0.999, score_batch_size=4096, contamination=0.1,
-                 device="auto", random_state=None, verbose=0, callbacks=None):
+                 device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
+                 n_jobs=None):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
@@ -175,9 +185,11 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     def _build_modules(self):
-        blocks = make_blocks(self.n_features_in_)
+        blocks = self._blocks()
         generator = blocks.generator(self.latent_dim, self.generator_hidden,
                                      pixel_norm=True, equalized_lr=True)
         if self.normalize_latents:

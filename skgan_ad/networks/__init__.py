@@ -5,6 +5,7 @@ its networks from them ("an encoder from x to z", "the x branch of a discriminat
 so the choice between tabular and image networks lives here and not in the methods.
 """
 
+from .conv import ImageBlocks
 from .mlp import (
     Discriminator,
     EqualizedLinear,
@@ -18,6 +19,7 @@ from .mlp import (
 
 __all__ = [
     "Discriminator",
+    "ImageBlocks",
     "EqualizedLinear",
     "JointDiscriminator",
     "PairDiscriminator",
@@ -59,6 +61,12 @@ class TabularBlocks:
         return mlp(2 * self.n_features, hidden, **layer_options)
 
 
-def make_blocks(n_features):
-    """Return the building blocks for data with ``n_features`` columns."""
+def make_blocks(n_features, image_shape=None):
+    """Return the building blocks for rows of ``n_features`` values.
+
+    ``image_shape=(channels, height, width)`` says the rows are flattened images and
+    returns the convolutional :class:`~skgan_ad.networks.conv.ImageBlocks`.
+    """
+    if image_shape is not None:
+        return ImageBlocks(image_shape)
     return TabularBlocks(n_features)

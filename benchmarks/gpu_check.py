@@ -1,0 +1,93 @@
+"""Device check: training and scoring throughput of a tabular and an image detector.
+
+Runs ALAD on KDD99-sized rows (121 features) and GANomaly on 28x28 images, on the GPU
+when there is one and on the CPU, and reports training rows/s (one epoch) and scoring
+rows/s. Data are random (throughput does not depend on the values), so the script needs
+no data files and runs as one short job on a device machine.
+
+    python benchmarks/gpu_check.py                 # writes results/gpu_check.{json,md}
+    python benchmarks/gpu_check.py --cpu-only --train-rows 2000   # a quick local run
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import skgan_ad
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def throughput(cls, X_train, X_score, device, **params):
+    detector = cls(epochs=1, random_state=0, device=device, **params)
+    start = time.perf_counter()
+    detector.fit(X_train)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    train_seconds = float(np.sum(detector.history_[:, "dur"]))
+    fit_seconds = time.perf_counter() - start
+    detector.score_samples(X_score[:1000])  # warm-up
+    start = time.perf_counter()
+    scores = detector.score_samples(X_score)
+    score_seconds = time.perf_counter() - start
+    assert np.isfinite(scores).all()
+    return {"detector": cls.__name__, "device": device,
+            "train_rows_per_second": len(X_train) / train_seconds,
+            "fit_seconds": fit_seconds,
+            "score_rows_per_second": len(X_score) / score_seconds,
+            "batch_size": detector.batch_size, "score_batch_size": detector.score_batch_size}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train-rows", type=int, default=20_000)
+    parser.add_argument("--score-rows", type=int, default=200_000)
+    parser.add_argument("--cpu-only", action="store_true")
+    parser.add_argument("--output", default=str(RESULTS / "gpu_check"))
+    args = parser.parse_args(argv)
+    devices = ["cpu"] + ([] if args.cpu_only or not torch.cuda.is_available() else ["cuda"])
+    rng = np.random.RandomState(0)
+    tables = rng.normal(size=(args.train_rows + args.score_rows, 121)).astype(np.float32)
+    images = rng.rand(args.train_rows // 4 + args.score_rows // 10, 1, 28, 28)
+    images = images.astype(np.float32)
+    cases = [
+        (skgan_ad.ALAD, tables[:args.train_rows], tables[args.train_rows:], {}),
+        (skgan_ad.GANomaly, images[:args.train_rows // 4], images[args.train_rows // 4:], {}),
+    ]
+    records = []
+    for device in devices:
+        for cls, X_train, X_score, params in cases:
+            record = throughput(cls, X_train, X_score, device, **params)
+            records.append(record)
+            print(f"{record['detector']:<9} {device:<5} train {record['train_rows_per_second']:>10,.0f}"
+                  f" rows/s  score {record['score_rows_per_second']:>11,.0f} rows/s", flush=True)
+    gpu = torch.cuda.get_device_name(0) if "cuda" in devices else "none"
+    lines = [f"# Device check ({date.today()})", "",
+             f"Command: `python benchmarks/gpu_check.py {' '.join(sys.argv[1:])}`".rstrip(), "",
+             f"GPU: {gpu}; CPU: {platform.machine()}, torch {torch.__version__}, "
+             f"{torch.get_num_threads()} torch threads by default (our detectors use "
+             "n_jobs=None: one). One epoch of training at each detector's default batch "
+             "size; random data (ALAD: 121 features; GANomaly: 28x28 images).", "",
+             "| detector | device | train rows/s | score rows/s | batch | score batch |",
+             "|---|---|---|---|---|---|",
+             *(f"| {r['detector']} | {r['device']} | {r['train_rows_per_second']:,.0f} | "
+               f"{r['score_rows_per_second']:,.0f} | {r['batch_size']} | "
+               f"{r['score_batch_size']} |" for r in records)]
+    output = Path(args.output)
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "argv": sys.argv[1:], "gpu": gpu, "runs": records},
+        indent=2))
+    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

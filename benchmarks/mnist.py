@@ -1,0 +1,140 @@
+"""One-class MNIST: every detector on images, in the papers' two protocols.
+
+* ``anomalous`` (EGBAD, Fence GAN and GANomaly code): one digit is the anomaly and the
+  other nine are normal.
+* ``normal`` (one-vs-rest, as ALAD's image protocol): one digit is normal, the other
+  nine are anomalies.
+
+80% of the normal images train (``one_class_split``, seeded); the other normal images
+and every anomalous one are scored. AUROC and AUPRC (average precision) with the
+anomaly as the positive class, per digit and their mean. The data are the 10,000
+images of the MNIST test set in ``../shared/data/mnist`` (the only MNIST file there),
+scaled to [0, 1]; the papers use all 70,000, so training sets here are about 7 times
+smaller. The papers publish their MNIST results as bar charts or tables that were
+not retrieved for this project (``../shared/methods.md``), so no paper column yet.
+
+    python benchmarks/mnist.py --quick                   # 2 digits, 1 epoch
+    python benchmarks/mnist.py --protocol anomalous --epochs 10
+"""
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
+RESULTS = ROOT / "benchmarks" / "results"
+METHODS = ("AnoGAN", "FAnoGAN", "EGBAD", "ALAD", "GANomaly", "FenceGAN",
+           "SimultaneousEncoderGAN")
+
+
+def run_one(task):
+    """Fit one detector for one digit and protocol; runs in its own process."""
+    method, protocol, digit, args = task
+    import torch
+
+    torch.set_num_threads(1)
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    import skgan_ad
+    from skgan_ad.datasets import load_mnist, one_class_split
+
+    images, digits = load_mnist(args.data, return_X_y=True)
+    X_train, X_test, y_test = one_class_split(images, digits, digit, protocol=protocol,
+                                              random_state=0)
+    rng = np.random.RandomState(0)
+    if args.max_train and len(X_train) > args.max_train:
+        X_train = X_train[np.sort(rng.choice(len(X_train), args.max_train, replace=False))]
+    if args.max_test and len(X_test) > args.max_test:
+        keep = np.sort(rng.choice(len(X_test), args.max_test, replace=False))
+        X_test, y_test = X_test[keep], y_test[keep]
+    params = {"random_state": 0, "device": "cpu"}
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    detector = getattr(skgan_ad, method)(**params)
+    start = time.perf_counter()
+    detector.fit(X_train)
+    fit_seconds = time.perf_counter() - start
+    anomaly_scores = -detector.score_samples(X_test)
+    record = {"method": method, "protocol": protocol, "digit": digit,
+              "train_images": len(X_train), "test_images": len(X_test),
+              "auroc": roc_auc_score(y_test, anomaly_scores),
+              "auprc": average_precision_score(y_test, anomaly_scores),
+              "fit_seconds": fit_seconds}
+    print(f"  {method:<23} {protocol:<9} digit {digit}: AUROC {record['auroc']:.3f} "
+          f"AUPRC {record['auprc']:.3f} fit {fit_seconds:.0f}s", flush=True)
+    return record
+
+
+def summarise(records, args):
+    lines = [f"# One-class MNIST ({date.today()})", "",
+             f"Command: `python benchmarks/mnist.py {' '.join(sys.argv[1:])}`".rstrip(), "",
+             f"MNIST test set (10,000 images, [0, 1]); 80% of the normal images train "
+             f"(at most {args.max_train or 'all'}; scored: at most "
+             f"{args.max_test or 'all'} test images); epochs: "
+             f"{args.epochs or 'estimator default'}; one torch thread per run. "
+             "Mean AUROC / AUPRC over the digits run; paper figures not retrieved yet.", ""]
+    for protocol in args.protocols:
+        lines += [f"## Protocol: one digit {protocol}", "",
+                  "| method | " + " | ".join(f"digit {d}" for d in args.digits)
+                  + " | mean AUROC | mean AUPRC |",
+                  "|---|" + "---|" * (len(args.digits) + 2)]
+        for method in args.methods:
+            runs = {r["digit"]: r for r in records
+                    if r["method"] == method and r["protocol"] == protocol}
+            if not runs:
+                continue
+            cells = [f"{runs[d]['auroc']:.3f}" if d in runs else "–" for d in args.digits]
+            lines.append(f"| {method} | " + " | ".join(cells)
+                         + f" | {np.mean([r['auroc'] for r in runs.values()]):.3f} | "
+                         f"{np.mean([r['auprc'] for r in runs.values()]):.3f} |")
+        lines.append("")
+    lines.append("Cells: AUROC per digit.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--protocol", choices=["anomalous", "normal", "both"],
+                        default="both")
+    parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--max-train", type=int, default=None,
+                        help="train on at most this many images (drawn at random)")
+    parser.add_argument("--max-test", type=int, default=None,
+                        help="score at most this many images (drawn at random)")
+    parser.add_argument("--quick", action="store_true",
+                        help="digits 0 and 1, 1 epoch, 300 training and 500 test images: "
+                             "a smoke run, not a result")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--output", default=str(RESULTS / "mnist"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.digits, args.epochs, args.max_train, args.max_test = [0, 1], 1, 300, 500
+    args.protocols = ["anomalous", "normal"] if args.protocol == "both" else [args.protocol]
+    if not Path(args.data).exists():
+        parser.error(f"MNIST folder not found: {args.data}")
+    tasks = [(method, protocol, digit, args) for protocol in args.protocols
+             for digit in args.digits for method in args.methods]
+    print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
+    with multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
+        records = pool.map(run_one, tasks, chunksize=1)
+    table = summarise(records, args)
+    output = Path(args.output)
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "argv": sys.argv[1:], "runs": records}, indent=2))
+    output.with_suffix(".md").write_text(table)
+    print("\n" + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
