@@ -46,12 +46,14 @@ html_theme_options = {
 
 
 def _write_benchmark_includes():
-    """Include every committed benchmark table (``benchmarks/results/*.md``)."""
+    """Show every committed benchmark chart and table (``benchmarks/results/``)."""
     results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
     target = Path(__file__).with_name("_generated") / "benchmarks.rst"
     target.parent.mkdir(exist_ok=True)
-    target.write_text("".join(
-        # A leading "/" is the source folder (docs/).
+    # A leading "/" is the source folder (docs/).
+    charts = "".join(f".. image:: /../benchmarks/results/{chart.name}\n\n"
+                     for chart in sorted(results.glob("*.png")))
+    target.write_text(charts + "".join(
         f".. include:: /../benchmarks/results/{table.name}\n"
         "   :parser: myst_parser.sphinx_\n\n"
         for table in sorted(results.glob("*.md"))))
