@@ -190,7 +190,7 @@ _SCORABLE = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(X=_SCORABLE)
 def test_any_finite_array_scores_finitely(cls, fitted, X):
@@ -205,7 +205,7 @@ def test_any_finite_array_scores_finitely(cls, fitted, X):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(shape=st.tuples(st.integers(2, 60), st.integers(1, 5)),
        dtype=st.sampled_from([np.float32, np.float64, np.int32, np.bool_]),
        seed=st.integers(0, 2**16))
