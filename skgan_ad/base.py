@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from joblib import effective_n_jobs
+from joblib import cpu_count
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -59,13 +59,17 @@ def _scale_hint(X):
 
 @contextlib.contextmanager
 def _torch_threads(n_jobs):
-    """Run torch's CPU operators on ``effective_n_jobs(n_jobs)`` threads (1 for None).
+    """Run torch's CPU operators on ``n_jobs`` threads (1 for None, all cores for -1).
 
     Torch's default, one thread per core, makes the small matrix products of these
     networks several times slower on a busy machine; the caller's setting is restored.
+    The cores are this machine's: joblib's ``effective_n_jobs`` would count those of the
+    active joblib backend instead (a Dask cluster's, or a ``parallel_config``'s n_jobs
+    for None), and every fit running in parallel would take them all.
     """
     previous = torch.get_num_threads()
-    torch.set_num_threads(effective_n_jobs(n_jobs))
+    torch.set_num_threads(1 if n_jobs is None else n_jobs if n_jobs > 0
+                          else max(cpu_count() + 1 + n_jobs, 1))
     try:
         yield
     finally:
@@ -110,7 +114,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
         "image_shape": [tuple, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"),
+                   Interval(Integral, None, -1, closed="right"), None],
     }
 
     #: Names of the losses the training step returns, recorded in ``history_``.

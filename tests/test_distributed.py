@@ -10,6 +10,7 @@ import dask.array as da
 import joblib
 import numpy as np
 import pytest
+import torch
 from accelerate import Accelerator
 from conftest import fast
 from distributed import Client, LocalCluster, get_task_stream
@@ -78,6 +79,22 @@ def test_grid_search_on_a_dask_cluster_equals_the_local_search(client):
     for key in ("split0_test_score", "split1_test_score", "rank_test_score"):
         np.testing.assert_array_equal(on_cluster[key], local[key])
     assert len(set(local["mean_test_score"])) == 2  # the comparison can tell them apart
+
+
+class _RecordTorchThreads(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.threads = torch.get_num_threads()
+
+
+@pytest.mark.parametrize("n_jobs, threads", [(None, 1), (-1, joblib.cpu_count())])
+def test_fits_under_the_dask_backend_count_threads_on_this_machine(client, train, n_jobs,
+                                                                    threads):
+    # joblib's effective_n_jobs would count the whole cluster's cores here, and every
+    # fit running on the cluster at once would take them all.
+    record = _RecordTorchThreads()
+    with joblib.parallel_config(backend="dask"):
+        fast(ALAD, epochs=1, n_jobs=n_jobs, callbacks=[record]).fit(train)
+    assert record.threads == threads
 
 
 # Scoring a dask array ------------------------------------------------------------
