@@ -235,8 +235,8 @@ class FAnoGAN(BaseGANDetector):
     def _izi_f(self, G, D, x, z):
         """Per-row izi_f loss: mean squared data residual + kappa * feature residual."""
         x_rec = G(z)
-        residual = (x - x_rec).pow(2).mean(dim=1)
-        feature_residual = (D.body(x) - D.body(x_rec)).pow(2).mean(dim=1)
+        residual = (x - x_rec).pow(2).flatten(1).mean(dim=1)
+        feature_residual = (D.body(x) - D.body(x_rec)).pow(2).flatten(1).mean(dim=1)
         return residual + self.kappa * feature_residual
 
     def _encoder_step(self, net, x):
