@@ -144,7 +144,7 @@ def _score_in_memory(detector, rows, chunk_rows, threads):
                                  scheduler="threads", num_workers=n_threads)
         np.testing.assert_allclose(timing[0], expected, rtol=1e-6)
         records.append(_record("in memory as a dask array, score_dask_array", n_threads,
-                               X, timing))
+                               chunked, timing))
     return records
 
 
