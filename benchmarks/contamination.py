@@ -12,7 +12,8 @@ and its drop from the clean level. Features are standardised with statistics of 
 
 Each (detector, level, seed) runs in a fresh process with one torch thread.
 
-    python benchmarks/contamination.py --epoch-fraction 0.3   # as run for the results
+    python benchmarks/contamination.py --epochs GANomaly=5 SimultaneousEncoderGAN=4 \
+        EGBAD=3 ALAD=3          # as run for benchmarks/results/contamination.md
 """
 
 import argparse
@@ -46,7 +47,7 @@ def contaminated_training_rows(X_normal, X_anomalous, level, seed):
     return mixed.iloc[rng.permutation(len(mixed))]
 
 
-def _make_detector(name, seed, epoch_fraction):
+def _make_detector(name, seed, epochs):
     if name == "PyOD IForest":
         from pyod.models.iforest import IForest
 
@@ -54,8 +55,9 @@ def _make_detector(name, seed, epoch_fraction):
     import skgan_ad
 
     detector = getattr(skgan_ad, name)(random_state=seed, device="cpu")
-    epochs = max(1, round(epoch_fraction * detector.epochs))
-    return detector.set_params(epochs=epochs), "sklearn"
+    if name in epochs:
+        detector.set_params(epochs=epochs[name])
+    return detector, "sklearn"
 
 
 def run_one(task):
@@ -77,7 +79,7 @@ def run_one(task):
     X_train = preprocessor.transform(X_train).astype(np.float32)
     X_test = preprocessor.transform(X_test).astype(np.float32)
 
-    detector, convention = _make_detector(name, seed, args.epoch_fraction)
+    detector, convention = _make_detector(name, seed, args.epochs)
     start = time.perf_counter()
     detector.fit(X_train)
     fit_seconds = time.perf_counter() - start
@@ -94,11 +96,11 @@ def run_one(task):
 
 
 def summarise(records, args):
-    epochs = ("the estimators' defaults" if args.epoch_fraction == 1 else
-              f"{args.epoch_fraction:g} of each GAN detector's default, rounded (fewer "
-              "than the defaults, to fit the CPU time of this machine): "
-              + ", ".join(sorted({f"{r['detector']} {r['epochs']}" for r in records
-                                  if r["epochs"] is not None})))
+    used = ", ".join(sorted({f"{r['detector']} {r['epochs']}" for r in records
+                             if r["epochs"] is not None}))
+    epochs = (f"{used} (fewer than the defaults for "
+              f"{', '.join(sorted(args.epochs))}, to fit the CPU time of this machine)"
+              if args.epochs else f"the estimators' defaults ({used})")
     lines = [
         f"# KDD99 with contaminated training data ({date.today()})",
         "",
@@ -144,13 +146,15 @@ def main(argv=None):
     parser.add_argument("--levels", type=float, nargs="+", default=list(LEVELS))
     parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
                         choices=DETECTORS)
-    parser.add_argument("--epoch-fraction", type=float, default=1.0,
-                        help="train each GAN detector for this fraction of its default "
-                             "epochs")
+    parser.add_argument("--epochs", nargs="*", default=[], metavar="NAME=N",
+                        help="epochs of some GAN detectors (default: the estimators' own)")
     parser.add_argument("--jobs", type=int, default=1, help="processes at once")
     parser.add_argument("--output", default=str(RESULTS / "contamination"),
                         help="writes OUTPUT.json and OUTPUT.md")
     args = parser.parse_args(argv)
+    args.epochs = {name: int(n) for name, n in (pair.split("=") for pair in args.epochs)}
+    if set(args.epochs) - set(DETECTORS):
+        parser.error(f"--epochs names unknown detectors: {set(args.epochs) - set(DETECTORS)}")
     if not Path(args.data).exists():
         parser.error(f"KDD99 file not found: {args.data}")
 
@@ -164,7 +168,7 @@ def main(argv=None):
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "epoch_fraction": args.epoch_fraction,
+        {"date": str(date.today()), "argv": sys.argv[1:], "epochs": args.epochs,
          "runs": records, "summary": summary}, indent=2))
     output.with_suffix(".md").write_text(table)
     print("\n" + table)
