@@ -21,13 +21,12 @@ class SimultaneousEncoderGAN(BaseGANDetector):
     """GAN whose encoder is trained with it from the start (Berg et al., 2019).
 
     An encoder E is trained at the same time as the WGAN-GP generator G and critic
-    D, to invert G on generated samples (``G(E(G(z))) = G(z)``); because G spends its
-    latent space on the data in proportion to their frequency, this simultaneous
-    training stratifies the latent space, and the norm of a row's code ``||E(x)||``
-    measures how unusual the row is. That suits training data that already contain
-    anomalies: a GAN fitted to contaminated data also learns to reproduce the
-    anomalies, which blunts reconstruction scores, but being rare they are still
-    mapped far out in the latent space, where the latent norm flags them.
+    D, to invert G on generated samples (``G(E(G(z))) = G(z)``); this simultaneous
+    training stratifies the latent space, so that the norm of a row's code
+    ``||E(x)||`` measures how unusual the row is. That suits training data that
+    already contain anomalies: a GAN fitted to contaminated data also learns to
+    reproduce the anomalies, which blunts reconstruction scores, but being rare they
+    still land in the outer strata of the latent space, where the norm flags them.
 
     Read more in: A. Berg, J. Ahlberg, M. Felsberg, "Unsupervised Learning of Anomaly
     Detection from Contaminated Image Data using Simultaneous Encoder Training",
