@@ -12,10 +12,15 @@ from its test half:
   anomalies (which the protocol drops) drawn so that they make up 20% of the
   validation set, the test set's proportion.
 
-Each candidate trains for ``--epochs`` epochs and is scored on the validation rows
-after every epoch; the (candidate, epochs) with the best validation AUPRC (anomaly =
-positive) wins. Features are standardised with statistics of the training rows, as
-in ``kdd99.py``. The candidates (``CANDIDATES``):
+Each candidate trains for ``--epochs`` epochs with each model seed of ``--seeds``
+and is scored on the validation rows after every epoch; the (candidate, epochs) with
+the best validation AUPRC (anomaly = positive), averaged over the seeds, wins. Features are
+scaled (``--scalers``; standardised by default, as in ``kdd99.py``) with statistics of
+the training rows; a detector with several anomaly scores (``SCORE_TYPES``) is validated
+with each of them from the same training run. The candidates (``CANDIDATES``):
+
+* ALAD and EGBAD: the official KDD99 settings (the estimators' defaults), compared
+  across scalings and scores.
 
 * FenceGAN: the settings the official code publishes, (alpha, beta, gamma) of its
   ``main.py`` defaults, of the MNIST and CIFAR-10 README commands and of its 2-D
@@ -23,8 +28,9 @@ in ``kdd99.py``. The candidates (``CANDIDATES``):
 * SimultaneousEncoderGAN: the tabular network sizes (the official losses, optimiser
   and learning rate are kept).
 
-    python benchmarks/tabular_validation.py FenceGAN                 # ~40 min, one core
-    python benchmarks/tabular_validation.py SimultaneousEncoderGAN   # ~60 min
+    python benchmarks/tabular_validation.py SimultaneousEncoderGAN   # ~60 min, one core
+    python benchmarks/tabular_validation.py FenceGAN --epochs 12 --seeds 0 1 2 \
+        --candidates "lr CIFAR-10" "(0.5, 15.0, 0.1), lr MNIST"   # ~60 min
 """
 
 import argparse
@@ -67,6 +73,8 @@ def _fence_gan_candidates():
 
 #: Candidate settings per detector, by description.
 CANDIDATES = {
+    "ALAD": {"defaults": {}},
+    "EGBAD": {"defaults": {}},
     "FenceGAN": _fence_gan_candidates(),
     "SimultaneousEncoderGAN": {
         "latent 32, G (64, 128), D and E (128,)": {},
@@ -75,6 +83,10 @@ CANDIDATES = {
             "discriminator_hidden": (256, 128)},
     },
 }
+
+
+#: Anomaly scores a detector offers; one training run is validated with each.
+SCORE_TYPES = {"ALAD": ("fm", "l1", "l2", "logits"), "EGBAD": ("cross-e", "fm")}
 
 
 def validation_split(X_normal, X_anomalous, seed=0):
@@ -89,34 +101,60 @@ def validation_split(X_normal, X_anomalous, seed=0):
     return X_normal.iloc[order[n_valid:]], X_valid, y_valid
 
 
-class ValidationScores(Callback):
-    """Scores the validation rows after every epoch with the detector's own score."""
+#: Validation metrics recorded after every epoch.
+METRICS = ("auprc", "auroc", "precision", "recall", "f1")
 
-    def __init__(self, detector, X_valid, y_valid):
+
+class ValidationScores(Callback):
+    """Scores the validation rows after every epoch with each of the detector's scores.
+
+    ``epochs`` maps each score type (``None`` for a detector with one score) to the
+    list of per-epoch metrics.
+    """
+
+    def __init__(self, detector, X_valid, y_valid, score_types=(None,)):
         self.detector = detector
         self.X_valid = X_valid
         self.y_valid = y_valid
+        self.score_types = score_types
 
     def initialize(self):
-        self.epochs = []
+        self.epochs = {score_type: [] for score_type in self.score_types}
         return self
 
     def on_epoch_end(self, net, **kwargs):
-        # The fitted estimator's score_samples is not available mid-fit; its anomaly
-        # score function on the net being trained is the same computation.
-        scores = net.score_in_batches(self.X_valid, self.detector._anomaly_score, 4096)
-        predicted = scores >= np.percentile(scores, 80)
-        precision, recall, f1, _ = precision_recall_fscore_support(
-            self.y_valid, predicted, average="binary", zero_division=0.0)
-        self.epochs.append({
-            "epoch": len(net.history),
-            "auprc": average_precision_score(self.y_valid, scores),
-            "auroc": roc_auc_score(self.y_valid, scores), "precision": precision,
-            "recall": recall, "f1": f1})
+        chosen = getattr(self.detector, "score_type", None)
+        for score_type in self.score_types:
+            if score_type is not None:
+                self.detector.score_type = score_type
+            # The fitted estimator's score_samples is not available mid-fit; its
+            # anomaly score function on the net being trained is the same computation.
+            scores = net.score_in_batches(self.X_valid, self.detector._anomaly_score, 4096)
+            predicted = scores >= np.percentile(scores, 80)
+            precision, recall, f1, _ = precision_recall_fscore_support(
+                self.y_valid, predicted, average="binary", zero_division=0.0)
+            self.epochs[score_type].append({
+                "epoch": len(net.history),
+                "auprc": average_precision_score(self.y_valid, scores),
+                "auroc": roc_auc_score(self.y_valid, scores), "precision": precision,
+                "recall": recall, "f1": f1})
+            print(f"    epoch {len(net.history)} score {score_type}: AUPRC "
+                  f"{self.epochs[score_type][-1]['auprc']:.4f}", flush=True)
+        if chosen is not None:
+            self.detector.score_type = chosen
+
+
+def per_epoch_means(run):
+    """Validation metrics per epoch, averaged over the run's model seeds."""
+    return [{"epoch": epochs[0]["epoch"],
+             **{key: float(np.mean([e[key] for e in epochs])) for key in METRICS},
+             "auprc_std": float(np.std([e["auprc"] for e in epochs])),
+             "auprc_min": float(np.min([e["auprc"] for e in epochs]))}
+            for epochs in zip(*run["per_seed"].values())]
 
 
 def best_epoch(run):
-    return max(run["per_epoch"], key=lambda e: (e["auprc"], -e["epoch"]))
+    return max(per_epoch_means(run), key=lambda e: (e["auprc"], -e["epoch"]))
 
 
 def main(argv=None):
@@ -124,6 +162,13 @@ def main(argv=None):
     parser.add_argument("detector", choices=sorted(CANDIDATES))
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="model seeds; candidates are compared on the mean")
+    parser.add_argument("--candidates", nargs="+", default=None, metavar="TEXT",
+                        help="only the candidates whose description contains TEXT")
+    parser.add_argument("--scalers", nargs="+", default=["standard"],
+                        choices=["none", "log", "minmax", "standard"],
+                        help="feature scalings to compare (fitted on the training rows)")
     parser.add_argument("--output", default=None,
                         help="writes OUTPUT.json and OUTPUT.md (default: "
                              "benchmarks/results/<detector>_validation)")
@@ -133,30 +178,47 @@ def main(argv=None):
     data = load_kdd99(args.data)
     X_normal, X_anomalous, _, _ = training_half(data.data, data.target, random_state=42)
     X_train, X_valid, y_valid = validation_split(X_normal, X_anomalous)
-    preprocessor = make_kdd99_preprocessor("standard").fit(X_train)
-    X_train = preprocessor.transform(X_train).astype(np.float32)
-    X_valid = preprocessor.transform(X_valid).astype(np.float32)
     print(f"train {len(X_train):,} rows, validation {len(X_valid):,} rows "
           f"({y_valid.mean():.1%} anomalies)", flush=True)
 
+    candidates = {description: params
+                  for description, params in CANDIDATES[args.detector].items()
+                  if args.candidates is None
+                  or any(text in description for text in args.candidates)}
+    score_types = SCORE_TYPES.get(args.detector, (None,))
     runs = []
-    for description, params in CANDIDATES[args.detector].items():
-        detector = getattr(skgan_ad, args.detector)(
-            **params, epochs=args.epochs, random_state=0, device="cpu")
-        monitor = ValidationScores(detector, X_valid, y_valid)
-        start = time.perf_counter()
-        detector.set_params(callbacks=[monitor]).fit(X_train)
-        runs.append({"candidate": description, "params": {k: str(v) for k, v in
-                                                          params.items()},
-                     "fit_seconds": time.perf_counter() - start,
-                     "per_epoch": monitor.epochs})
-        best = best_epoch(runs[-1])
-        print(f"  {description}: best AUPRC {best['auprc']:.4f} (AUROC "
-              f"{best['auroc']:.4f}, F1 {best['f1']:.4f}) at epoch {best['epoch']}",
-              flush=True)
+    for scaler in args.scalers:
+        preprocessor = make_kdd99_preprocessor(
+            None if scaler == "none" else scaler).fit(X_train)
+        X_train_scaled = preprocessor.transform(X_train).astype(np.float32)
+        X_valid_scaled = preprocessor.transform(X_valid).astype(np.float32)
+        for description, params in candidates.items():
+            new_runs = {score_type: {
+                "candidate": ", ".join(
+                    [description] + (["scaler " + scaler] if len(args.scalers) > 1 else [])
+                    + ([f"score {score_type}"] if score_type else [])),
+                "params": {k: str(v) for k, v in params.items()}, "scaler": scaler,
+                "score_type": score_type, "fit_seconds": [], "per_seed": {}}
+                for score_type in score_types}
+            for seed in args.seeds:
+                detector = getattr(skgan_ad, args.detector)(
+                    **params, epochs=args.epochs, random_state=seed, device="cpu")
+                monitor = ValidationScores(detector, X_valid_scaled, y_valid, score_types)
+                start = time.perf_counter()
+                detector.set_params(callbacks=[monitor]).fit(X_train_scaled)
+                for score_type, run in new_runs.items():
+                    run["fit_seconds"].append(time.perf_counter() - start)
+                    run["per_seed"][seed] = monitor.epochs[score_type]
+            for run in new_runs.values():
+                runs.append(run)
+                best = best_epoch(run)
+                print(f"  {run['candidate']}: best mean AUPRC {best['auprc']:.4f} (AUROC "
+                      f"{best['auroc']:.4f}, F1 {best['f1']:.4f}) at epoch "
+                      f"{best['epoch']}", flush=True)
 
     winner = max(runs, key=lambda run: best_epoch(run)["auprc"])
     command = f"python benchmarks/tabular_validation.py {shlex.join(sys.argv[1:])}"
+    seeds = ", ".join(map(str, args.seeds))
     lines = [
         (f"# {args.detector}: tabular settings chosen on the training half of KDD99 "
          f"({date.today()})"),
@@ -165,19 +227,23 @@ def main(argv=None):
         "",
         (f"Training rows {len(X_train):,}; validation rows {len(X_valid):,} "
          f"({y_valid.mean():.1%} anomalies), all from the training half of the seed-42 "
-         "paper split (the test half is never read). Other settings: the estimator's "
-         "defaults; model seed 0. Validation metrics after each epoch; the best epoch "
-         "by AUPRC is shown, and the last epoch's AUPRC beside it."),
+         f"paper split (the test half is never read). Features: 121 one-hot, scaled "
+         f"({', '.join(args.scalers)}) with statistics of the training rows. Other "
+         "settings: the estimator's "
+         f"defaults; model seeds {seeds}. Validation metrics after each epoch, "
+         "averaged over the model seeds; the epoch with the best mean AUPRC is shown, "
+         "with the spread and the worst seed there, and the last epoch's mean AUPRC."),
         "",
-        "| candidate | best epoch | AUPRC | AUROC | F1@20% | AUPRC at last epoch | fit s |",
-        "|---|---|---|---|---|---|---|",
+        ("| candidate | best epoch | AUPRC mean | ± std | worst seed | AUROC | F1@20% | "
+         "AUPRC at last epoch | fit s |"),
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
-        best, last = best_epoch(run), run["per_epoch"][-1]
+        best, last = best_epoch(run), per_epoch_means(run)[-1]
         lines.append(
             f"| {run['candidate']} | {best['epoch']} | {best['auprc']:.4f} | "
-            f"{best['auroc']:.4f} | {best['f1']:.4f} | {last['auprc']:.4f} | "
-            f"{run['fit_seconds']:.0f} |")
+            f"{best['auprc_std']:.4f} | {best['auprc_min']:.4f} | {best['auroc']:.4f} | "
+            f"{best['f1']:.4f} | {last['auprc']:.4f} | {np.mean(run['fit_seconds']):.0f} |")
     lines += ["", f"Chosen: {winner['candidate']}, {best_epoch(winner)['epoch']} epochs."]
     output = Path(args.output or RESULTS / f"{args.detector.lower()}_validation")
     output.with_suffix(".json").write_text(json.dumps(

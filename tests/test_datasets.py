@@ -30,6 +30,20 @@ def test_preprocessor_gives_the_papers_121_features():
         make_kdd99_preprocessor("robust")
 
 
+def test_log_scaling_keeps_one_hots_and_orders_of_magnitude():
+    X, _ = load_kdd99(sample=True, return_X_y=True)
+    raw = make_kdd99_preprocessor().fit_transform(X)
+    logged = make_kdd99_preprocessor("log").fit_transform(X)
+    np.testing.assert_array_equal(logged[:, :87], raw[:, :87])
+    np.testing.assert_allclose(logged[:, 87:], np.log1p(raw[:, 87:]))
+    # src_bytes spans several orders of magnitude; its log stays small.
+    src_bytes = list(X.columns.drop(list(datasets.KDD99_CATEGORIES))).index("src_bytes")
+    assert raw[:, 87 + src_bytes].max() > 1e4 > 20 > logged[:, 87 + src_bytes].max()
+    negative = X.head(3).assign(src_bytes=-5)
+    with pytest.raises(ValueError, match="non-negative"):
+        make_kdd99_preprocessor("log").fit(X).transform(negative)
+
+
 def test_fetch_failure_falls_back_to_the_bundled_sample(monkeypatch):
     def offline(download_if_missing):
         raise OSError("no internet")
