@@ -14,15 +14,16 @@ statistics), in one run and one torch thread:
    one forward pass of G and D's feature layers plus the backward pass to z, with no
    optimiser, at the scoring batch size and for a single row.
 3. Peak extra resident memory while scoring ``--memory-rows`` rows x 121 features
-   (1,000,000 by default). A batch holds the same state whatever the number of steps,
-   so this run uses ``--memory-steps`` (5) steps to finish in minutes.
+   (1,000,000 by default), by ours and by PyOD's. A batch holds the same state
+   whatever the number of steps, so ours runs ``--memory-steps`` (5) steps to finish
+   in minutes.
 
 Our AnoGAN is fitted with its defaults on the whole training half (the fit includes
 the latent search over every training row for ``offset_``), or loaded with ``--model``
 from the file ``benchmarks/kdd99.py --save-models`` wrote for the same seed (the same
-model: fits are deterministic on CPU); PyOD's on a random 2,000 of those rows, as in
-``benchmarks/kdd99.py``, because its fit runs a Python loop of latent queries over
-every training row.
+model: fits are deterministic on CPU); PyOD's on a random 2,000 of those rows
+(``--pyod-train-rows``), as in ``benchmarks/kdd99.py``, because its fit runs a Python
+loop of latent queries over every training row.
 
     python benchmarks/anogan_speed.py            # writes results/anogan_speed.{json,md}
     python benchmarks/anogan_speed.py --model models/AnoGAN_seed42.safetensors
@@ -47,6 +48,13 @@ import skgan_ad
 from skgan_ad import AnoGAN
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 from skgan_ad.methods._losses import frozen
+
+if __package__:
+    from .kdd99 import TRAIN_ROWS
+    from .runner import command_line
+else:  # run as a script: python benchmarks/anogan_speed.py
+    from kdd99 import TRAIN_ROWS
+    from runner import command_line
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
@@ -139,6 +147,8 @@ def main(argv=None):
                              "of fitting one")
     parser.add_argument("--train-rows", type=int, default=None,
                         help="fit ours on this many training rows (quick checks only)")
+    parser.add_argument("--pyod-train-rows", type=int, default=TRAIN_ROWS["PyOD AnoGAN"],
+                        help="fit PyOD's AnoGAN on this many random training rows")
     parser.add_argument("--output", default=str(RESULTS / "anogan_speed"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -153,17 +163,19 @@ def main(argv=None):
         X_train = X_train[:args.train_rows]
     rows = np.random.RandomState(0).permutation(len(X_test))[:args.rows]
     X, y = X_test[rows], y_test[rows]
-    record = {"date": str(date.today()), "argv": sys.argv[1:], "rows": args.rows,
+    record = {"date": str(date.today()), "command": command_line(), "rows": args.rows,
               "anomalies": int(y.sum()), "machine": f"{platform.machine()}, "
               f"{multiprocessing.cpu_count()} cores, 1 torch thread"}
 
     if args.model:
         ours = skgan_ad.load(args.model, device="cpu")
         record["fit_seconds"], record["model"] = {}, args.model
+        record["train_rows"] = {}
     else:
         ours, fit_seconds = timed(AnoGAN(random_state=args.seed, device="cpu").fit,
                                   X_train)
         record["fit_seconds"] = {"AnoGAN": fit_seconds}
+        record["train_rows"] = {"AnoGAN": len(X_train)}
         print(f"AnoGAN fit on {len(X_train):,} rows: {fit_seconds:.0f} s", flush=True)
 
     runs = {}
@@ -209,9 +221,11 @@ def main(argv=None):
 
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
-    train_rows = np.random.RandomState(args.seed).choice(len(X_train), 2000, replace=False)
+    train_rows = np.random.RandomState(args.seed).choice(len(X_train), args.pyod_train_rows,
+                                                         replace=False)
     pyod, fit_seconds = timed(PyODAnoGAN(device="cpu").fit, X_train[train_rows])
-    record["fit_seconds"]["PyOD AnoGAN (2,000 training rows)"] = fit_seconds
+    record["fit_seconds"]["PyOD AnoGAN"] = fit_seconds
+    record["train_rows"]["PyOD AnoGAN"] = args.pyod_train_rows
     score("PyOD AnoGAN (no search at scoring)", pyod, X, y, sign=1)
     record["runs"] = runs
 
@@ -221,16 +235,22 @@ def main(argv=None):
     # Memory: peak resident memory while scoring a large array, above the level before.
     X_big = np.resize(X_test, (args.memory_rows, X_test.shape[1]))
     light = with_params(ours, search_steps=args.memory_steps)
-    before = resident_bytes()
-    sampler = PeakSampler()
-    sampler.start()
-    _, seconds = timed(light.decision_function, X_big)
-    peak = sampler.stop()
+
+    def extra_peak_mb(score):
+        before = resident_bytes()
+        sampler = PeakSampler()
+        sampler.start()
+        _, seconds = timed(score, X_big)
+        return (sampler.stop() - before) / 2**20, seconds
+
+    extra_mb, seconds = extra_peak_mb(light.decision_function)
+    pyod_extra_mb, pyod_seconds = extra_peak_mb(pyod.decision_function)
     record["memory"] = {
         "rows": args.memory_rows, "input_mb": X_big.nbytes / 2**20,
         "search_steps": args.memory_steps, "score_batch_size": light.score_batch_size,
-        "extra_peak_mb": (peak - before) / 2**20,
+        "extra_peak_mb": extra_mb, "pyod_extra_peak_mb": pyod_extra_mb,
         "returned_scores_mb": args.memory_rows * 8 / 2**20, "seconds": seconds,
+        "pyod_seconds": pyod_seconds,
     }
     print(json.dumps(record["memory"], indent=1), flush=True)
 
@@ -246,7 +266,8 @@ def report(record):
     runs, throughput, memory = record["runs"], record["throughput"], record["memory"]
     batched = runs["ours, batched (500 steps)"]
     loop = runs["ours, row at a time (500 steps)"]
-    fits = [f"{name} {seconds:,.0f} s" for name, seconds in record["fit_seconds"].items()]
+    fits = [f"{name} {seconds:,.0f} s on {record['train_rows'][name]:,} rows"
+            for name, seconds in record["fit_seconds"].items()]
     if "model" in record:
         fits.insert(0, f"AnoGAN loaded from {record['model']}")
     search_share = (throughput["search_steps_per_second_batch"]
@@ -256,7 +277,7 @@ def report(record):
     lines = [
         f"# AnoGAN scoring speed on KDD99 ({record['date']})",
         "",
-        f"Command: `python benchmarks/anogan_speed.py {' '.join(record['argv'])}`".rstrip(),
+        f"Command: `{record['command']}`",
         "",
         (f"{record['rows']:,} test rows of the paper split, seed 42 "
          f"({record['anomalies']} anomalies); {record['machine']}. Fit: {', '.join(fits)}."),
@@ -293,7 +314,9 @@ def report(record):
          f"{memory['score_batch_size']} and {memory['search_steps']} search steps raised "
          f"resident memory by at most {memory['extra_peak_mb']:.1f} MB (of which "
          f"{memory['returned_scores_mb']:.1f} MB are the returned float64 scores); "
-         f"{memory['seconds']:.0f} s."),
+         f"{memory['seconds']:.0f} s. PyOD's AnoGAN, scoring the same rows in one pass "
+         f"without a search: {memory['pyod_extra_peak_mb']:.1f} MB, "
+         f"{memory['pyod_seconds']:.0f} s."),
     ]
     return "\n".join(lines) + "\n"
 

@@ -13,13 +13,16 @@ scaled to [0, 1]; the papers use all 70,000, so training sets here are about 7 t
 smaller. The papers publish their MNIST results as bar charts or tables that were
 not retrieved for this project (``../shared/methods.md``), so no paper column yet.
 
-    python benchmarks/mnist.py --quick                   # 2 digits, 1 epoch
+Each (method, protocol, digit) runs in a fresh process (``runner.py``); a run that
+fails is reported as failed. Writes JSON, a markdown table and a chart of the mean
+AUROC per method.
+
+    python benchmarks/mnist.py --quick                   # digit 0, 1 epoch
     python benchmarks/mnist.py --protocol anomalous --epochs 10
 """
 
 import argparse
 import json
-import multiprocessing
 import sys
 import time
 from datetime import date
@@ -27,9 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
+if __package__:
+    from . import plot_results
+    from .runner import command_line, default_output, run_tasks
+else:  # run as a script: python benchmarks/mnist.py
+    import plot_results
+    from runner import command_line, default_output, run_tasks
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
-RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("AnoGAN", "FAnoGAN", "EGBAD", "ALAD", "GANomaly", "FenceGAN",
            "SimultaneousEncoderGAN")
 
@@ -73,13 +82,15 @@ def run_one(task):
 
 
 def summarise(records, args):
-    lines = [f"# One-class MNIST ({date.today()})", "",
-             f"Command: `python benchmarks/mnist.py {' '.join(sys.argv[1:])}`".rstrip(), "",
-             f"MNIST test set (10,000 images, [0, 1]); 80% of the normal images train "
-             f"(at most {args.max_train or 'all'}; scored: at most "
-             f"{args.max_test or 'all'} test images); epochs: "
-             f"{args.epochs or 'estimator default'}; one torch thread per run. "
-             "Mean AUROC / AUPRC over the digits run; paper figures not retrieved yet.", ""]
+    lines = [f"# One-class MNIST ({date.today()})", "", f"Command: `{command_line()}`", ""]
+    if args.quick:
+        lines += ["A quick smoke run (`--quick`), not a result.", ""]
+    lines += [(f"MNIST test set (10,000 images, [0, 1]); 80% of the normal images train "
+               f"(at most {args.max_train or 'all'}; scored: at most "
+               f"{args.max_test or 'all'} test images); epochs: "
+               f"{args.epochs or 'estimator default'}; one torch thread per run. "
+               "Mean AUROC / AUPRC over the digits run; paper figures not retrieved "
+               "yet."), ""]
     for protocol in args.protocols:
         lines += [f"## Protocol: one digit {protocol}", "",
                   "| method | " + " | ".join(f"digit {d}" for d in args.digits)
@@ -88,15 +99,27 @@ def summarise(records, args):
         for method in args.methods:
             runs = {r["digit"]: r for r in records
                     if r["method"] == method and r["protocol"] == protocol}
-            if not runs:
-                continue
-            cells = [f"{runs[d]['auroc']:.3f}" if d in runs else "–" for d in args.digits]
-            lines.append(f"| {method} | " + " | ".join(cells)
-                         + f" | {np.mean([r['auroc'] for r in runs.values()]):.3f} | "
-                         f"{np.mean([r['auprc'] for r in runs.values()]):.3f} |")
+            cells = [f"{runs[d]['auroc']:.3f}" if runs[d]["status"] == "ok" else "failed"
+                     for d in args.digits]
+            means = mean_auroc_auprc(runs.values())
+            lines.append(f"| {method} | " + " | ".join(cells) + " | " + (
+                f"{means[0]:.3f} | {means[1]:.3f} |" if means else "failed | failed |"))
         lines.append("")
-    lines.append("Cells: AUROC per digit.")
+    lines.append("Cells: AUROC per digit. A method with a failed digit has no mean.")
+    failures = [f"- {r['method']}, {r['protocol']}, digit {r['digit']}: {r['error']}"
+                for r in records if r["status"] == "failed"]
+    if failures:
+        lines += ["", "Failed:", "", *failures]
     return "\n".join(lines) + "\n"
+
+
+def mean_auroc_auprc(runs):
+    """Mean AUROC and AUPRC over runs, or ``None`` when one of them failed."""
+    runs = list(runs)
+    if any(r["status"] == "failed" for r in runs):
+        return None
+    return (float(np.mean([r["auroc"] for r in runs])),
+            float(np.mean([r["auprc"] for r in runs])))
 
 
 def main(argv=None):
@@ -112,26 +135,43 @@ def main(argv=None):
     parser.add_argument("--max-test", type=int, default=None,
                         help="score at most this many images (drawn at random)")
     parser.add_argument("--quick", action="store_true",
-                        help="digits 0 and 1, 1 epoch, 300 training and 500 test images: "
-                             "a smoke run, not a result")
+                        help="digit 0, 1 epoch, 100 training and 200 test images (the "
+                             "cost of AnoGAN's latent search grows with the images), "
+                             "output under results/quick/: a smoke run, not a result")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--output", default=str(RESULTS / "mnist"))
+    parser.add_argument("--output", default=None,
+                        help="writes OUTPUT.json, OUTPUT.md and OUTPUT_auroc.png "
+                             "(default: results/mnist, or results/quick/mnist)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.digits, args.epochs, args.max_train, args.max_test = [0, 1], 1, 300, 500
+        args.digits, args.epochs, args.max_train, args.max_test = [0], 1, 100, 200
+    args.output = args.output or default_output("mnist", args.quick)
     args.protocols = ["anomalous", "normal"] if args.protocol == "both" else [args.protocol]
     if not Path(args.data).exists():
         parser.error(f"MNIST folder not found: {args.data}")
     tasks = [(method, protocol, digit, args) for protocol in args.protocols
              for digit in args.digits for method in args.methods]
     print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
-    with multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
-        records = pool.map(run_one, tasks, chunksize=1)
+    records = run_tasks(
+        run_one, tasks, jobs=args.jobs,
+        identify=lambda task: {"method": task[0], "protocol": task[1], "digit": task[2]},
+        description="MNIST")
     table = summarise(records, args)
     output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "runs": records}, indent=2))
+        {"date": str(date.today()), "command": command_line(), "quick": args.quick,
+         "runs": records}, indent=2))
     output.with_suffix(".md").write_text(table)
+    means = {f"one digit {protocol}": {
+        method: mean_auroc_auprc(r for r in records
+                                 if r["method"] == method and r["protocol"] == protocol)
+        for method in args.methods} for protocol in args.protocols}
+    plot_results.plot_grouped_bars(
+        {group: {method: pair[0] for method, pair in values.items() if pair}
+         for group, values in means.items()},
+        f"One-class MNIST: mean AUROC over {len(args.digits)} digit(s); line: chance",
+        "AUROC", output.with_name(output.name + "_auroc.png"), reference=0.5)
     print("\n" + table)
     return 0
 

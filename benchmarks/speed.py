@@ -32,6 +32,11 @@ import torch
 from skgan_ad import ALAD
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 
+if __package__:
+    from .runner import command_line
+else:  # run as a script: python benchmarks/speed.py
+    from runner import command_line
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -131,28 +136,28 @@ def main(argv=None):
     train, score = figures["train_rows_per_second"], figures["score_rows_per_second"]
     lines = [
         f"# Speed on KDD99: ALAD, ours and PyOD's ({date.today()})", "",
-        f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`".rstrip(), "",
-        f"One torch thread; {platform.machine()}; training: {args.steps} gradient steps "
-        f"of batch {BATCH} on the same {rows:,} standardised KDD99 training rows; "
-        f"scoring: decision_function on {len(X_test):,} test rows (ours in batches of "
-        f"{ours.score_batch_size}; PyOD in one pass). PyOD's networks are smaller "
-        "(latent 2, 25-10-5 layers) than the official KDD99 sizes ours use.", "",
+        f"Command: `{command_line()}`", "",
+        (f"One torch thread; {platform.machine()}; training: {args.steps} gradient "
+         f"steps of batch {BATCH} on the same {rows:,} standardised KDD99 training rows; "
+         f"scoring: decision_function on {len(X_test):,} test rows (ours in batches of "
+         f"{ours.score_batch_size}; PyOD in one pass). PyOD's networks are smaller "
+         "(latent 2, 25-10-5 layers) than the official KDD99 sizes ours use."), "",
         "| figure | ours | PyOD ALAD | ours / PyOD | raw forward limit | ours / raw |",
         "|---|---|---|---|---|---|",
-        f"| training rows/s (PyOD on the {len(X_train):,} training rows) | "
-        f"{train['ours']:,.0f} | {train['pyod']:,.0f} | "
-        f"{ratios['train_ours_over_pyod']:.1f}x | – | – |",
-        f"| training rows/s (PyOD on our {rows:,} rows) | {train['ours']:,.0f} | "
-        f"{train['pyod_on_subset']:,.0f} | {ratios['train_ours_over_pyod_on_subset']:.1f}x"
-        " | – | – |",
-        f"| scoring rows/s | {score['ours']:,.0f} | {score['pyod']:,.0f} | "
-        f"{ratios['score_ours_over_pyod']:.2f}x | {raw:,.0f} | "
-        f"{ratios['score_ours_over_raw']:.0%} |",
+        (f"| training rows/s (PyOD on the {len(X_train):,} training rows) | "
+         f"{train['ours']:,.0f} | {train['pyod']:,.0f} | "
+         f"{ratios['train_ours_over_pyod']:.1f}x | – | – |"),
+        (f"| training rows/s (PyOD on our {rows:,} rows) | {train['ours']:,.0f} | "
+         f"{train['pyod_on_subset']:,.0f} | "
+         f"{ratios['train_ours_over_pyod_on_subset']:.1f}x | – | – |"),
+        (f"| scoring rows/s | {score['ours']:,.0f} | {score['pyod']:,.0f} | "
+         f"{ratios['score_ours_over_pyod']:.2f}x | {raw:,.0f} | "
+         f"{ratios['score_ours_over_raw']:.0%} |"),
     ]
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "steps": args.steps,
+        {"date": str(date.today()), "command": command_line(), "steps": args.steps,
          "batch_size": BATCH, "figures": figures, "ratios": ratios}, indent=2))
     output.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -1,0 +1,215 @@
+"""Run a benchmark suite: ``python -m benchmarks run --suite NAME [--quick]``.
+
+Run it from the repository root. A suite writes JSON, markdown tables and PNG charts
+into ``benchmarks/results/``, whose tables and charts the documentation's benchmark
+page shows; with ``--quick``, into ``benchmarks/results/quick/`` instead (neither shown
+nor committed), so a smoke run never overwrites a real result; ``--output-dir`` picks
+another folder. Every run (one detector on one data set and seed) runs in a process
+of its own, with one torch thread; a progress bar counts the finished runs, and a run
+that fails is reported as failed in the tables.
+
+Suites:
+
+``kdd99`` (``benchmarks/kdd99.py``)
+    The ALAD/EGBAD papers' KDD99 protocol, seeds 42 to 46, our seven detectors and nine
+    of PyOD's: ``kdd99.json``, ``kdd99.md``, ``kdd99_f1.png`` and ``kdd99_curves.png``
+    (ROC and PR curves of every detector, seed 42). ``--quick``: the KDD99 sample
+    bundled with skgan_ad (no ``../shared/data`` needed), seed 42, one epoch.
+``adbench`` (``benchmarks/adbench.py``)
+    Every ADBench table in ``../shared/data/adbench`` and Arrhythmia, the same
+    detectors, AUROC, AUPRC and mean ranks; Arrhythmia also in the ALAD paper's
+    protocol, next to its published F1: ``adbench.json``, ``adbench.md`` and
+    ``adbench_ranks.png``. ``--quick``: two small tables, seed 42, one epoch.
+``mnist`` (``benchmarks/mnist.py``)
+    One-class MNIST in both protocols, our seven detectors: ``mnist.json``,
+    ``mnist.md`` and ``mnist_auroc.png``. ``--quick``: digit 0, one epoch, 100
+    training images.
+``speed`` (``speed.py``, ``anogan_speed.py``, ``memory.py``)
+    The three scripts one after the other, each in its own process, then our ALAD and
+    AnoGAN against PyOD's as ratios (training and scoring rows/s, peak extra memory
+    of scoring): their own tables and ``speed_ratios.json``, ``speed_ratios.md`` and
+    ``speed_ratios.png``. ``--quick``: fewer steps, rows and repeats.
+
+Options that follow are passed to the suite's script (not for ``speed``), e.g.
+``--seeds``, ``--detectors``, ``--jobs``, ``--budget``; see ``python
+benchmarks/kdd99.py --help``.
+
+    python -m benchmarks run --suite kdd99                  # full runs: hours each
+    python -m benchmarks run --suite adbench
+    python -m benchmarks run --suite mnist
+    python -m benchmarks run --suite speed
+    python -m benchmarks run --suite kdd99 --quick          # smoke runs: minutes
+    python -m benchmarks run --suite adbench --quick --datasets 14_glass
+    python -m benchmarks run --suite kdd99 --seeds 42 --detectors ALAD "PyOD IForest"
+"""
+
+import argparse
+import importlib
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from . import plot_results
+from .kdd99 import OURS
+from .runner import (
+    QUICK_RESULTS,
+    RESULTS,
+    call_main,
+    command_line,
+    markdown_cell,
+    run_tasks,
+)
+
+#: The suites that are one script each, by module.
+SCRIPT_SUITES = {"kdd99": "benchmarks.kdd99", "adbench": "benchmarks.adbench",
+                 "mnist": "benchmarks.mnist"}
+#: The speed suite's scripts and their arguments: in full, and with --quick. Our
+#: AnoGAN's scoring memory comes from anogan_speed.py, which measures it with a short
+#: latent search; its 500-step search of memory.py's 2,000,000 rows, three times
+#: over, would take many hours.
+SPEED_SCRIPTS = {
+    "speed": ([], ["--steps", "20", "--repeats", "1"]),
+    "anogan_speed": ([], ["--train-rows", "2000", "--rows", "200", "--loop-rows", "5",
+                          "--memory-rows", "20000", "--pyod-train-rows", "200"]),
+    "memory": (["--detectors", *(name for name in OURS if name != "AnoGAN"), "PyOD ALAD"],
+               ["--rows", "20000"]),
+}
+
+
+def speed_suite(output_dir, quick):
+    """Run the speed scripts, then write the ratios of ours to PyOD's and their chart."""
+    tasks = [(f"benchmarks.{name}",
+              [*full, *(extra if quick else []), "--output", str(output_dir / name)],
+              command_line())
+             for name, (full, extra) in SPEED_SCRIPTS.items()]
+    # One at a time: the scripts measure speed and must not compete for the cores.
+    records = run_tasks(call_main, tasks, jobs=1, description="speed",
+                        identify=lambda task: {"script": task[0].split(".")[-1]})
+    results = {r["script"]: json.loads((output_dir / f"{r['script']}.json").read_text())
+               for r in records if r["status"] == "ok"}
+    comparisons = speed_comparisons(results)
+    ours = [r for r in results.get("memory", {}).get("runs", [])
+            if r["detector"] in OURS and r["input"] == "float32"]
+
+    def figure(value, digits=0):
+        return "–" if value is None else f"{value:,.{digits}f}"
+
+    lines = [f"# Speed and memory: ours and PyOD's ({date.today()})", "",
+             f"Command: `{command_line()}`", ""]
+    if quick:
+        lines += ["A quick smoke run (`--quick`), not a result.", ""]
+    lines += [
+        ("Ratios, from the tables of `speed.py` (ALAD), `anogan_speed.py` (AnoGAN) and "
+         "`memory.py` (ALAD's memory), in this run. \"Ours better by\": ours over PyOD "
+         "for rows/s, PyOD over ours for memory; above 1, ours is better."), "",
+        "| method | figure | ours | PyOD | ours better by |", "|---|---|---|---|---|",
+        *(f"| {c['method']} | {c['figure']} | {figure(c['ours'], 1)} | "
+          f"{figure(c['pyod'], 1)} | {figure(c['advantage'], 2)}x |" for c in comparisons),
+        "",
+        ("Our detectors (`memory.py`): training rows/s of a one-epoch fit on 5,000 rows, "
+         "scoring rows/s and peak extra memory of scoring float32 rows."), "",
+        "| detector | training rows/s | scoring rows/s | scoring extra peak MB |",
+        "|---|---|---|---|",
+        *(f"| {r['detector']} | {figure(r['train_rows_per_second'])} | "
+          f"{figure(r['rows_per_second'])} | {r['extra_mb']:.1f} |" for r in ours),
+    ]
+    failed = [f"- {r['script']}.py: {markdown_cell(r['error'])}"
+              for r in records if r["status"] == "failed"]
+    if failed:
+        lines += ["", "Failed:", "", *failed]
+    output = output_dir / "speed_ratios"
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "command": command_line(), "quick": quick,
+         "scripts": records, "comparisons": comparisons}, indent=2))
+    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    plot_results.plot_grouped_bars(
+        {group: {c["method"]: c["advantage"] for c in comparisons
+                 if c["group"] == group and c["advantage"] is not None}
+         for group in dict.fromkeys(c["group"] for c in comparisons)},
+        "Ours against PyOD's (above 1: ours better)", "ours better by (x)",
+        output.with_name("speed_ratios.png"), log=True, reference=1)
+    print("\n".join(lines))
+
+
+def speed_comparisons(results):
+    """Ours against PyOD's, from the JSON of each speed script that finished.
+
+    Returns
+    -------
+    comparisons : list of dict
+        ``method``, ``group`` (the chart's), ``figure``, ``ours``, ``pyod`` and
+        ``advantage`` (how many times better ours is; ``None`` when undefined).
+    """
+    comparisons = []
+
+    def add(method, group, figure, ours, pyod, higher_is_better=True):
+        ratio = ours / pyod if higher_is_better else pyod / ours
+        comparisons.append({"method": method, "group": group, "figure": figure,
+                            "ours": ours, "pyod": pyod,
+                            "advantage": ratio if ours > 0 and pyod > 0 else None})
+
+    if "speed" in results:
+        train = results["speed"]["figures"]["train_rows_per_second"]
+        score = results["speed"]["figures"]["score_rows_per_second"]
+        add("ALAD", "training", "training rows/s (PyOD on the whole training half)",
+            train["ours"], train["pyod"])
+        add("ALAD", "training, same rows", "training rows/s (PyOD on our rows)",
+            train["ours"], train["pyod_on_subset"])
+        add("ALAD", "scoring", "scoring rows/s", score["ours"], score["pyod"])
+    if "memory" in results:
+        extra = {r["detector"]: r["extra_mb"] for r in results["memory"]["runs"]
+                 if r["input"] == "float32"}
+        add("ALAD", "scoring memory", "scoring extra peak MB", extra["ALAD"],
+            extra["PyOD ALAD"], higher_is_better=False)
+    if "anogan_speed" in results:
+        anogan = results["anogan_speed"]
+        if "AnoGAN" in anogan["fit_seconds"]:  # not when the model was loaded
+            add("AnoGAN", "training",
+                "fit rows/s (whole fit with defaults, on "
+                f"{anogan['train_rows']['AnoGAN']:,} and "
+                f"{anogan['train_rows']['PyOD AnoGAN']:,} rows)",
+                *(anogan["train_rows"][name] / anogan["fit_seconds"][name]
+                  for name in ("AnoGAN", "PyOD AnoGAN")))
+        add("AnoGAN", "scoring", "scoring rows/s (PyOD runs no latent search)",
+            anogan["runs"]["ours, batched (500 steps)"]["rows_per_second"],
+            anogan["runs"]["PyOD AnoGAN (no search at scoring)"]["rows_per_second"])
+        add("AnoGAN", "scoring memory",
+            f"scoring extra peak MB (ours: {anogan['memory']['search_steps']} search steps)",
+            anogan["memory"]["extra_peak_mb"], anogan["memory"]["pyod_extra_peak_mb"],
+            higher_is_better=False)
+    return comparisons
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    # No abbreviations: a suite's own --output must not be taken for --output-dir.
+    run = commands.add_parser(
+        "run", help="run one suite", allow_abbrev=False,
+        epilog="Options not listed here go to the suite's script (kdd99, adbench, mnist), "
+               "e.g. --seeds, --detectors, --jobs; see python benchmarks/kdd99.py --help.")
+    run.add_argument("--suite", required=True, choices=[*SCRIPT_SUITES, "speed"])
+    run.add_argument("--quick", action="store_true",
+                     help="a smoke run of a few minutes, written under results/quick/")
+    run.add_argument("--output-dir", default=None,
+                     help="write here (default: benchmarks/results, or "
+                          "benchmarks/results/quick with --quick)")
+    args, suite_argv = parser.parse_known_args(argv)
+    if args.suite == "speed" and suite_argv:
+        run.error(f"the speed suite takes no other options: {' '.join(suite_argv)}")
+    output_dir = Path(args.output_dir) if args.output_dir else (
+        QUICK_RESULTS if args.quick else RESULTS)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if args.suite == "speed":
+        speed_suite(output_dir, args.quick)
+        return 0
+    suite_argv += ["--output", str(output_dir / args.suite)]
+    if args.quick:
+        suite_argv.append("--quick")
+    return importlib.import_module(SCRIPT_SUITES[args.suite]).main(suite_argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""ADBench's classical tables and Arrhythmia: our detectors next to PyOD's, in one run.
+
+Data (``--data-dir``, ``../shared/data/README.md``): every ``adbench/*.npz`` (``X``;
+``y``, 1 = anomaly) and Arrhythmia (``odds/arrhythmia.mat``; classes 3, 4, 5, 7, 8, 9,
+14 and 15 are the anomalies, the ODDS / ALAD convention; X is the first 274 columns).
+
+Protocol, for every table and seed (``--seeds``; each seeds the split and the model):
+
+* a stratified 70/30 split, ``train_test_split(X, y, test_size=0.3, stratify=y,
+  random_state=seed)``;
+* features standardised with the statistics of the training part;
+* every detector of ``kdd99.py`` fitted, unsupervised, on the training part as it is
+  (its anomalies included), with its own defaults: epochs and batch sizes are not
+  adapted to a table, so on a table of 150 training rows ours take few gradient steps
+  (3 an epoch at batch size 50). PyOD's OCSVM, MO_GAAL and AnoGAN are fitted on the
+  random training subsample of ``kdd99.TRAIN_ROWS`` where a table has more rows;
+* AUROC and AUPRC (average precision) of the test part, the anomaly positive; mean and
+  standard deviation over seeds. Nothing is chosen on test labels.
+
+The one cap, the same for every detector, is on time: a run still going after
+``--budget`` seconds (1,800 by default) is stopped and, like a run that raises, makes
+its cell "failed"; the other seeds of that (table, detector) are then not run. Methods
+are ranked on each table by mean AUROC (and by mean AUPRC), 1 = best; a method that
+failed on a table takes the last rank there, tied with the other failures; the tables
+give the mean rank over tables.
+
+Arrhythmia also runs in the ALAD paper's protocol: ``train_test_split(X, y,
+test_size=0.5, random_state=seed)`` (seed 42 is the paper's split), anomalies kept in
+the training half, features standardised with its statistics (the official code does
+not scale), and the test rows at or above the 85th percentile of the test scores
+called anomalies; precision, recall and F1 stand next to the F1 the ALAD paper
+published (recalled, not verified: ``../shared/methods.md``).
+
+Each (table, detector, seed) runs in a fresh process with one torch thread (see
+``runner.py``), smallest tables first.
+
+    python benchmarks/adbench.py                           # every table, 5 seeds
+    python benchmarks/adbench.py --datasets 4_breastw arrhythmia --seeds 42
+    python benchmarks/adbench.py --quick                   # a smoke run, see --help
+"""
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+if __package__:
+    from . import plot_results
+    from .kdd99 import DEFAULT_SEEDS, DETECTORS, detection_metrics, fit_and_score
+    from .runner import command_line, default_output, markdown_cell, run_tasks
+else:  # run as a script: python benchmarks/adbench.py
+    import plot_results
+    from kdd99 import DEFAULT_SEEDS, DETECTORS, detection_metrics, fit_and_score
+    from runner import command_line, default_output, markdown_cell, run_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+ARRHYTHMIA = "arrhythmia"
+#: Arrhythmia's anomalous classes (ODDS and the ALAD code).
+ARRHYTHMIA_ANOMALIES = (3, 4, 5, 7, 8, 9, 14, 15)
+#: F1 on Arrhythmia in the ALAD paper's protocol, from its table (recalled, not
+#: verified); IF and OC-SVM are the PyOD detectors of the same name.
+ARRHYTHMIA_PAPER_F1 = {"ALAD": 0.5152, "AnoGAN": 0.4242, "PyOD IForest": 0.5303,
+                       "PyOD OCSVM": 0.4581}
+#: The two protocols: ADBench tables (70/30, stratified) and the ALAD paper's (50/50).
+TABLES, ALAD_PAPER = "adbench", "alad_paper"
+QUICK_DATASETS = ("14_glass", ARRHYTHMIA)
+
+
+def dataset_files(data_dir):
+    """Every table of the suite and its file: the ADBench tables, then Arrhythmia."""
+    data_dir = Path(data_dir)
+    files = {path.stem: path for path in sorted((data_dir / "adbench").glob("*.npz"))}
+    files[ARRHYTHMIA] = data_dir / "odds" / "arrhythmia.mat"
+    return files
+
+
+def load_table(path):
+    """``X`` (float64) and ``y`` (1 = anomaly) of an ADBench ``.npz`` or of Arrhythmia."""
+    if path.suffix == ".mat":
+        from scipy.io import loadmat
+
+        matrix = loadmat(path)["arrhythmia"]
+        return (matrix[:, :-1].astype(np.float64),
+                np.isin(matrix[:, -1], ARRHYTHMIA_ANOMALIES).astype(int))
+    with np.load(path) as table:
+        return table["X"].astype(np.float64), table["y"].astype(int)
+
+
+def split(X, y, protocol, seed):
+    """Train and test parts of one protocol, standardised with the training part."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if protocol == TABLES:
+        X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
+                                                      random_state=seed)
+    else:
+        X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.5,
+                                                      random_state=seed)
+    scaler = StandardScaler().fit(X_train)
+    return (scaler.transform(X_train).astype(np.float32),
+            scaler.transform(X_test).astype(np.float32), y_test)
+
+
+def run_one(task):
+    """Fit and score one detector on one table and seed; runs in its own process."""
+    dataset, protocol, name, seed, args = task
+    X, y = load_table(dataset_files(args.data_dir)[dataset])
+    X_train, X_test, y_test = split(X, y, protocol, seed)
+    anomaly_scores, timings, _ = fit_and_score(
+        name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
+        quick=args.quick)
+    # 85: the ALAD protocol's threshold; the tables' protocol has none.
+    metrics = detection_metrics(y_test, anomaly_scores, 85)
+    if protocol == TABLES:
+        metrics = {key: metrics[key] for key in ("auroc", "auprc")}
+    return {"dataset": dataset, "protocol": protocol, "detector": name, "seed": seed,
+            "rows": len(X), "features": X.shape[1], "anomalies": int(y.sum()),
+            "test_rows": len(X_test), **timings, **metrics}
+
+
+def _cell(runs, metrics):
+    """Mean and std over seeds of each metric, or the first failure."""
+    failed = [r for r in runs if r["status"] == "failed"]
+    if failed:
+        return {"status": "failed", "error": failed[0]["error"]}
+    return {"status": "ok", **{key: (float(np.mean([r[key] for r in runs])),
+                                     float(np.std([r[key] for r in runs])))
+                               for key in metrics}}
+
+
+def rank_methods(results, detectors, metric):
+    """Per method, its rank by mean ``metric`` on each table (1 = best; failed last)."""
+    from scipy.stats import rankdata
+
+    ranks = {name: [] for name in detectors}
+    for cells in results.values():
+        values = np.array([cells[name][metric][0] if cells[name]["status"] == "ok"
+                           else -np.inf for name in detectors])
+        for name, rank in zip(detectors, rankdata(-values)):
+            ranks[name].append(float(rank))
+    return ranks
+
+
+def _metric_table(results, shapes, detectors, metric, mean_ranks):
+    lines = ["| data set | rows × features | anomalies | " + " | ".join(detectors) + " |",
+             "|---|---|---|" + "---|" * len(detectors)]
+    for dataset, cells in results.items():
+        finished = [cells[n][metric][0] for n in detectors if cells[n]["status"] == "ok"]
+        best = max(finished, default=None)
+        row = []
+        for name in detectors:
+            if cells[name]["status"] == "failed":
+                row.append("failed")
+                continue
+            mean, std = cells[name][metric]
+            text = f"{mean:.3f} ± {std:.3f}"
+            row.append(f"**{text}**" if mean == best else text)
+        if dataset in shapes:
+            rows, features, anomalies = shapes[dataset]
+            about = f"{rows:,} × {features} | {anomalies:,} ({anomalies / rows:.1%})"
+        else:  # every run failed
+            about = "– | –"
+        lines.append(f"| {dataset} | {about} | " + " | ".join(row) + " |")
+    lines.append("| mean rank | | | " + " | ".join(
+        f"{mean_ranks[name]:.2f}" for name in detectors) + " |")
+    return lines
+
+
+def summarise(records, args):
+    """Cells, ranks and the markdown report of a run."""
+    by_pair = {}
+    for r in records:
+        by_pair.setdefault((r["protocol"], r["dataset"], r["detector"]), []).append(r)
+    results = {TABLES: {}, ALAD_PAPER: {}}
+    for (protocol, dataset, name), runs in by_pair.items():
+        metrics = ("auroc", "auprc") if protocol == TABLES else (
+            "precision", "recall", "f1", "auroc", "auprc")
+        results[protocol].setdefault(dataset, {})[name] = _cell(runs, metrics)
+    shapes = {r["dataset"]: (r["rows"], r["features"], r["anomalies"])
+              for r in records if r["status"] == "ok"}
+    ranks = {metric: rank_methods(results[TABLES], args.detectors, metric)
+             for metric in ("auroc", "auprc")}
+    mean_ranks = {metric: {name: float(np.mean(values))
+                           for name, values in ranks[metric].items()}
+                  for metric in ranks}
+
+    seeds = ", ".join(map(str, args.seeds))
+    lines = [f"# ADBench tables and Arrhythmia ({date.today()})", "",
+             f"Command: `{command_line()}`", ""]
+    if args.quick:
+        lines += ["A quick smoke run (`--quick`), not a result.", ""]
+    lines += [
+        (f"Protocol (`benchmarks/adbench.py`): per table and seed ({seeds}; split and "
+         "model), a stratified 70/30 split; features standardised with the training "
+         "part's statistics; every detector fitted, unsupervised, on the training part "
+         "with its anomalies, with its own defaults (epochs: "
+         f"{args.epochs or 'estimator default'} for ours, "
+         f"{args.pyod_epochs or 'PyOD default'} for PyOD's); the test part scored. "
+         f"A run over {args.budget:g} s is stopped and its cell reported as failed, like "
+         "a run that raises. Cells: mean ± std over seeds, best in bold. Mean rank: "
+         "rank by the mean on each table (1 = best, failed last), averaged over the "
+         f"{len(results[TABLES])} tables."), ""]
+    for metric, title in (("auroc", "AUROC"), ("auprc", "AUPRC (average precision)")):
+        lines += [f"## {title}", "",
+                  *_metric_table(results[TABLES], shapes, args.detectors, metric,
+                                 mean_ranks[metric]), ""]
+    failures = [f"- {dataset} / {name}: {markdown_cell(cell['error'])}"
+                for protocol in results for dataset, cells in results[protocol].items()
+                for name, cell in cells.items() if cell["status"] == "failed"]
+    if failures:
+        lines += ["Failed (the first failed seed's reason):", "", *failures, ""]
+    if results[ALAD_PAPER]:
+        lines += ["## Arrhythmia in the ALAD paper's protocol", "",
+                  ("50/50 split (seed 42 is the paper's), anomalies kept in the training "
+                   "half, standardised features, top 15% of the test scores called "
+                   "anomalies. Paper F1: the ALAD paper's table, recalled, not verified."),
+                  "",
+                  "| detector | precision | recall | F1 | paper F1 | AUROC | AUPRC |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, cell in results[ALAD_PAPER][ARRHYTHMIA].items():
+            paper = (f"{ARRHYTHMIA_PAPER_F1[name]:.4f}" if name in ARRHYTHMIA_PAPER_F1
+                     else "–")
+            if cell["status"] == "failed":
+                lines.append(f"| {name} | failed: {markdown_cell(cell['error'])} | – | – | "
+                             f"{paper} | – | – |")
+                continue
+            lines.append(f"| {name} | " + " | ".join(
+                f"{cell[key][0]:.4f} ± {cell[key][1]:.4f}"
+                for key in ("precision", "recall", "f1")) + f" | {paper} | " + " | ".join(
+                f"{cell[key][0]:.4f} ± {cell[key][1]:.4f}" for key in ("auroc", "auprc"))
+                + " |")
+    summary = {"results": results, "ranks": ranks, "mean_ranks": mean_ranks}
+    return summary, "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
+                        help="the folder holding adbench/ and odds/arrhythmia.mat")
+    parser.add_argument("--datasets", nargs="+", default=None,
+                        help="tables by name (file stem, or 'arrhythmia'; default: all)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
+    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
+                        choices=DETECTORS)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of our detectors (default: the estimators' own)")
+    parser.add_argument("--pyod-epochs", type=int, default=None,
+                        help="the epoch argument of PyOD's trained detectors "
+                             "(default: PyOD's own)")
+    parser.add_argument("--budget", type=float, default=1800, metavar="SECONDS",
+                        help="stop a run after this long and report it as failed")
+    parser.add_argument("--jobs", type=int, default=2, help="processes at once")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"tables {' and '.join(QUICK_DATASETS)} unless --datasets "
+                             "is given, seed 42, 1 epoch for ours and PyOD's, output "
+                             "under results/quick/: a smoke run, not a result")
+    parser.add_argument("--output", default=None,
+                        help="writes OUTPUT.json, OUTPUT.md and OUTPUT_ranks.png "
+                             "(default: results/adbench, or results/quick/adbench)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.epochs, args.pyod_epochs = [42], 1, 1
+        args.datasets = args.datasets or list(QUICK_DATASETS)
+    args.output = args.output or default_output("adbench", args.quick)
+    files = dataset_files(args.data_dir)
+    args.datasets = args.datasets or list(files)
+    missing = [name for name in args.datasets
+               if name not in files or not files[name].exists()]
+    if missing:
+        parser.error(f"not found in {args.data_dir}: {', '.join(missing)}")
+
+    # Smallest files first, so that the tables finish in order of cost.
+    datasets = sorted(args.datasets, key=lambda name: files[name].stat().st_size)
+    tasks = [(dataset, TABLES, name, seed, args) for dataset in datasets
+             for seed in args.seeds for name in args.detectors]
+    if ARRHYTHMIA in datasets:
+        tasks += [(ARRHYTHMIA, ALAD_PAPER, name, seed, args)
+                  for seed in args.seeds for name in args.detectors]
+    print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
+    records = run_tasks(
+        run_one, tasks, jobs=args.jobs, budget_seconds=args.budget,
+        identify=lambda task: {"dataset": task[0], "protocol": task[1],
+                               "detector": task[2], "seed": task[3]},
+        group=lambda task: task[:3], description="ADBench")
+    summary, table = summarise(records, args)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "command": command_line(), "quick": args.quick,
+         "seeds": args.seeds, "epochs": args.epochs, "pyod_epochs": args.pyod_epochs,
+         "budget_seconds": args.budget, "runs": records, **summary}, indent=2))
+    output.with_suffix(".md").write_text(table)
+    plot_results.plot_ranks(summary["ranks"]["auroc"],
+                            f"AUROC rank over {len(summary['results'][TABLES])} tables "
+                            "(ADBench protocol)",
+                            output.with_name(output.name + "_ranks.png"))
+    print("\n" + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

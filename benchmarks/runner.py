@@ -1,0 +1,154 @@
+"""What every benchmark suite shares: runs in fresh processes, and where results go.
+
+Each run of a suite (one detector on one data set and seed) executes in a spawned
+process of its own, so it starts from a clean interpreter, has a peak RSS of its own
+and can be stopped when it outlives its time budget. A run that raises, dies or is
+stopped becomes a record with ``"status": "failed"`` and the reason: the suite reports
+the failure instead of losing the run or the whole suite.
+"""
+
+import importlib
+import multiprocessing
+import multiprocessing.connection
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+RESULTS = Path(__file__).resolve().parent / "results"
+#: Quick (smoke) runs write here, so they never overwrite the results of real runs;
+#: the documentation shows ``results/*`` only, not this subfolder.
+QUICK_RESULTS = RESULTS / "quick"
+
+
+def default_output(name, quick):
+    """The output prefix of a suite: ``results/NAME``, or ``results/quick/NAME``."""
+    return str((QUICK_RESULTS if quick else RESULTS) / name)
+
+
+#: The command of the suite, in a process that runs a script for it (``call_main``).
+_suite_command = None
+
+
+def command_line():
+    """The command that started this run, as typed (for a table's "Command")."""
+    return _suite_command or shlex.join(["python", *sys.orig_argv[1:]])
+
+
+def markdown_cell(text):
+    """``text`` made safe for one cell of a markdown table (an error message, say)."""
+    return " ".join(str(text).split()).replace("|", "/")
+
+
+def call_main(task):
+    """Run ``main(argv)`` of a benchmark module for a suite, in the suite's name.
+
+    ``task`` is ``(module name, argv, the suite's command_line())``. Lets a suite run
+    other benchmark scripts, each in its own process (see ``run_tasks``), whose tables
+    then name the suite's command rather than the process's own.
+    """
+    global _suite_command
+    module_name, argv, _suite_command = task
+    status = importlib.import_module(module_name).main(argv)
+    if status:
+        raise RuntimeError(f"{module_name} exited with status {status}")
+    return {}
+
+
+def _run_and_send(function, task, connection):
+    try:
+        result = {"status": "ok", **function(task)}
+    except Exception as exc:  # noqa: BLE001 - any error is the run's result: "failed"
+        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    connection.send(result)
+    connection.close()
+
+
+def run_tasks(function, tasks, *, identify, jobs=2, budget_seconds=None, group=None,
+              description="runs"):
+    """Run ``function(task)`` for every task, each in a fresh process, ``jobs`` at once.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (spawned processes import it) that takes one task and
+        returns a JSON-serialisable dict.
+    tasks : list
+        Picklable tasks, started in this order.
+    identify : callable
+        ``identify(task)`` gives the keys that name a task's run (e.g. detector and
+        seed); every record carries them, a failed one too.
+    jobs : int, default=2
+        Processes at once.
+    budget_seconds : float, default=None
+        Wall-clock seconds a run may take; a run still going then is stopped and
+        reported as failed. ``None``: no limit.
+    group : callable, default=None
+        ``group(task)`` gives a key; once one run of a group has failed, the group's
+        runs not yet started are reported as failed without running (e.g. the other
+        seeds of a detector that ran out of time on a data set).
+    description : str, default="runs"
+        Label of the progress bar.
+
+    Returns
+    -------
+    records : list of dict
+        One per task, in the order of ``tasks``: ``function``'s dict with
+        ``"status": "ok"``, or ``"status": "failed"`` and ``"error"``.
+    """
+    context = multiprocessing.get_context("spawn")
+    records = [None] * len(tasks)
+    failed_groups = {}
+    waiting = list(range(len(tasks)))
+    running = {}  # task index -> (process, receiving end of its pipe, start time)
+
+    def finish(index, result):
+        records[index] = {**identify(tasks[index]), **result}
+        if result["status"] == "failed" and group is not None:
+            failed_groups.setdefault(group(tasks[index]), result["error"])
+        progress.update()
+
+    with tqdm(total=len(tasks), desc=description, unit="run", file=sys.stderr) as progress:
+        try:
+            while waiting or running:
+                while waiting and len(running) < jobs:
+                    index = waiting.pop(0)
+                    key = group(tasks[index]) if group is not None else None
+                    if key in failed_groups:
+                        finish(index, {"status": "failed", "error": "not run, another "
+                                       f"run of the same group failed: {failed_groups[key]}"})
+                        continue
+                    receiver, sender = context.Pipe(duplex=False)
+                    process = context.Process(target=_run_and_send,
+                                              args=(function, tasks[index], sender))
+                    process.start()
+                    sender.close()
+                    running[index] = (process, receiver, time.monotonic())
+                multiprocessing.connection.wait(
+                    [receiver for _, receiver, _ in running.values()], timeout=1.0)
+                for index, (process, receiver, start) in list(running.items()):
+                    if receiver.poll():
+                        try:
+                            result = receiver.recv()
+                        except EOFError:  # the process ended without sending a result
+                            process.join()
+                            result = {"status": "failed", "error": "process ended with "
+                                      f"exit code {process.exitcode}, no result"}
+                    elif budget_seconds is not None and \
+                            time.monotonic() - start > budget_seconds:
+                        process.kill()
+                        result = {"status": "failed", "error":
+                                  f"time budget of {budget_seconds:g} s exceeded"}
+                    else:
+                        continue
+                    process.join()
+                    receiver.close()
+                    del running[index]
+                    finish(index, result)
+        finally:
+            for process, _, _ in running.values():  # interrupted: stop what still runs
+                process.kill()
+                process.join()
+    return records

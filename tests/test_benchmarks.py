@@ -1,0 +1,107 @@
+"""The benchmark suites' quick paths, end to end, and how a suite reports failed runs.
+
+Each suite runs as ``python -m benchmarks run --suite NAME --quick`` from the
+repository root, with two detectors (one of ours for one epoch, PyOD's IForest) on
+small data; the tests check what it writes, never how long it took.
+"""
+
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DATA_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+DETECTORS = ["ALAD", "PyOD IForest"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_quick_suite(suite, output_dir, *options):
+    """Run one suite's quick path with ``DETECTORS``; return its JSON."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "run", "--suite", suite, "--quick",
+         "--output-dir", str(output_dir), "--detectors", *DETECTORS, *options],
+        cwd=ROOT, capture_output=True, text=True, check=False)  # stderr in the assert
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads((output_dir / f"{suite}.json").read_text())
+
+
+def assert_reported(cell, metrics):
+    """A detector's result: finite metrics, or a failure with its reason."""
+    assert cell["status"] in ("ok", "failed"), cell
+    if cell["status"] == "failed":
+        assert cell["error"]
+    else:
+        for metric in metrics:
+            mean, std = cell[metric]
+            assert math.isfinite(mean) and math.isfinite(std), (metric, cell)
+
+
+def assert_png(path):
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, path
+
+
+def test_kdd99_quick_suite_on_the_bundled_sample(tmp_path):
+    # --quick reads the KDD99 sample bundled with skgan_ad: no ../shared/data needed.
+    result = run_quick_suite("kdd99", tmp_path)
+
+    assert result["quick"] and result["data"] == "bundled"
+    assert set(result["summary"]) == set(DETECTORS)
+    for cell in result["summary"].values():
+        assert_reported(cell, ("precision", "recall", "f1", "auroc", "auprc"))
+    assert {(run["detector"], run["seed"]) for run in result["runs"]} == {
+        (name, 42) for name in DETECTORS}
+    for run in result["runs"]:
+        if run["status"] == "ok":  # the points the ROC and PR curves are drawn from
+            assert 0 < len(run["curves"]["roc"]["fpr"]) <= 200
+            assert len(run["curves"]["pr"]["recall"]) == len(
+                run["curves"]["pr"]["precision"])
+    table = (tmp_path / "kdd99.md").read_text()
+    assert "quick smoke run" in table
+    for name in DETECTORS:
+        assert f"| {name} |" in table
+    assert_png(tmp_path / "kdd99_f1.png")
+    assert_png(tmp_path / "kdd99_curves.png")
+
+
+def test_adbench_quick_suite_on_arrhythmia(tmp_path):
+    if not (DATA_DIR / "odds" / "arrhythmia.mat").exists():
+        pytest.skip(f"Arrhythmia not found in {DATA_DIR} (set SKGAN_AD_DATA to the "
+                    "folder holding odds/arrhythmia.mat)")
+    result = run_quick_suite("adbench", tmp_path, "--data-dir", str(DATA_DIR),
+                             "--datasets", "arrhythmia")
+
+    tables, paper = result["results"]["adbench"], result["results"]["alad_paper"]
+    assert set(tables) == set(paper) == {"arrhythmia"}
+    assert set(tables["arrhythmia"]) == set(paper["arrhythmia"]) == set(DETECTORS)
+    for name in DETECTORS:
+        assert_reported(tables["arrhythmia"][name], ("auroc", "auprc"))
+        assert_reported(paper["arrhythmia"][name], ("precision", "recall", "f1", "auroc"))
+        assert 1 <= result["mean_ranks"]["auroc"][name] <= len(DETECTORS)
+    table = (tmp_path / "adbench.md").read_text()
+    assert "## AUROC" in table and "| mean rank |" in table
+    # The ALAD paper's published F1 stands next to ours.
+    assert "Arrhythmia in the ALAD paper's protocol" in table and "0.5152" in table
+    assert_png(tmp_path / "adbench_ranks.png")
+
+
+def test_failed_runs_are_reported_not_lost(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.runner import run_tasks
+
+    # dict(5) raises in its process; the group's next run is then not started.
+    records = run_tasks(dict, [{"value": 1}, 5, {"value": 2}], jobs=1,
+                        identify=lambda task: {"task": repr(task)},
+                        group=lambda task: "one group")
+    assert records[0] == {"task": "{'value': 1}", "status": "ok", "value": 1}
+    assert records[1]["status"] == "failed" and "TypeError" in records[1]["error"]
+    assert records[2]["status"] == "failed" and "not run" in records[2]["error"]
+
+    records = run_tasks(time.sleep, [60], budget_seconds=1,
+                        identify=lambda task: {"task": task})
+    assert records == [{"task": 60, "status": "failed",
+                        "error": "time budget of 1 s exceeded"}]
