@@ -4,16 +4,18 @@ The KDD99 paper protocol trains on clean data (the normal rows of the training h
 Here the training rows are contaminated: a share ``p`` of them (0%, 5%, 10%, 20%)
 are anomalies, taken from the training half of the same split (the rows the protocol
 drops), never from the test half. The number of training rows is the same at every
-level (that of the clean protocol, 198,361 for seed 42): at level ``p``, ``p`` of
-them are anomalies drawn at random and the rest normal rows drawn at random. Each
-detector is scored on the untouched test half; the table gives the AUROC per level
-and its drop from the clean level. Features are standardised with statistics of the
-(contaminated) training rows, as a user would.
+level (by default that of the clean protocol, 198,361 for seed 42; ``--train-rows``
+draws fewer to fit a CPU budget): at level ``p``, ``p`` of them are anomalies drawn
+at random and the rest normal rows drawn at random. Each detector is scored on the
+untouched test half; the table gives the AUROC per level and its drop from the clean
+level. Features are scaled as in ``kdd99.py`` (``--scaler``; by default each detector's
+chosen scaling), with any statistics taken from the (contaminated) training rows, as a
+user would.
 
 Each (detector, level, seed) runs in a fresh process with one torch thread.
 
-    python benchmarks/contamination.py --epochs GANomaly=5 SimultaneousEncoderGAN=4 \
-        EGBAD=3 ALAD=3          # as run for benchmarks/results/contamination.md
+    python benchmarks/contamination.py --train-rows 50000 --detectors GANomaly \
+        FenceGAN SimultaneousEncoderGAN "PyOD IForest"   # results/contamination.md
 """
 
 import argparse
@@ -36,12 +38,12 @@ DETECTORS = ("GANomaly", "FenceGAN", "SimultaneousEncoderGAN", "EGBAD", "ALAD",
 LEVELS = (0.0, 0.05, 0.10, 0.20)
 
 
-def contaminated_training_rows(X_normal, X_anomalous, level, seed):
-    """``len(X_normal)`` rows of which a share ``level`` are anomalies, shuffled."""
+def contaminated_training_rows(X_normal, X_anomalous, level, seed, n_rows=None):
+    """``n_rows`` rows (default ``len(X_normal)``), a share ``level`` of them anomalies."""
     rng = np.random.RandomState(seed)
-    n_anomalous = round(level * len(X_normal))
-    rows = X_normal.iloc[rng.choice(len(X_normal), len(X_normal) - n_anomalous,
-                                    replace=False)]
+    n_rows = len(X_normal) if n_rows is None else n_rows
+    n_anomalous = round(level * n_rows)
+    rows = X_normal.iloc[rng.choice(len(X_normal), n_rows - n_anomalous, replace=False)]
     anomalies = X_anomalous.iloc[rng.choice(len(X_anomalous), n_anomalous, replace=False)]
     mixed = pd.concat([rows, anomalies])
     return mixed.iloc[rng.permutation(len(mixed))]
@@ -66,6 +68,7 @@ def run_one(task):
     import torch
 
     torch.set_num_threads(1)
+    from kdd99 import scaler_of
     from kdd99_training_half import training_half
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -74,8 +77,9 @@ def run_one(task):
     data = load_kdd99(args.data)
     X_normal, X_anomalous, X_test, y_test = training_half(data.data, data.target,
                                                          random_state=seed)
-    X_train = contaminated_training_rows(X_normal, X_anomalous, level, seed)
-    preprocessor = make_kdd99_preprocessor("standard").fit(X_train)
+    X_train = contaminated_training_rows(X_normal, X_anomalous, level, seed,
+                                         args.train_rows)
+    preprocessor = make_kdd99_preprocessor(scaler_of(name, args.scaler)).fit(X_train)
     X_train = preprocessor.transform(X_train).astype(np.float32)
     X_test = preprocessor.transform(X_test).astype(np.float32)
 
@@ -101,6 +105,7 @@ def summarise(records, args):
     epochs = (f"{used} (fewer than the defaults for "
               f"{', '.join(sorted(args.epochs))}, to fit the CPU time of this machine)"
               if args.epochs else f"the estimators' defaults ({used})")
+    rows = f"{records[0]['train_rows']:,}" if records else "–"
     lines = [
         f"# KDD99 with contaminated training data ({date.today()})",
         "",
@@ -109,7 +114,8 @@ def summarise(records, args):
         (f"Training rows: as many as the clean protocol's, a share of them anomalies "
          f"taken from the training half; test: the untouched test half. Seeds "
          f"{', '.join(map(str, args.seeds))} (split, sampling and model). Epochs: "
-         f"{epochs}. Standardised features; one torch thread per run."),
+         f"{epochs}. Training rows per run: {rows}. Feature scaling `{args.scaler}` "
+         "(as in kdd99.py); one torch thread per run."),
         "",
         "AUROC (mean over seeds) per contamination level, and its drop from 0%:",
         "",
@@ -149,6 +155,13 @@ def main(argv=None):
     parser.add_argument("--epochs", nargs="*", default=[], metavar="NAME=N",
                         help="epochs of some GAN detectors (default: the estimators' own)")
     parser.add_argument("--jobs", type=int, default=1, help="processes at once")
+    parser.add_argument("--scaler", default="chosen",
+                        choices=["chosen", "log", "minmax", "standard"],
+                        help="feature scaling, as in kdd99.py (default: each "
+                             "detector's chosen one)")
+    parser.add_argument("--train-rows", type=int, default=None,
+                        help="training rows at every level (default: the clean "
+                             "protocol's count)")
     parser.add_argument("--output", default=str(RESULTS / "contamination"),
                         help="writes OUTPUT.json and OUTPUT.md")
     args = parser.parse_args(argv)

@@ -166,6 +166,8 @@ def main(argv=None):
                         help="model seeds; candidates are compared on the mean")
     parser.add_argument("--candidates", nargs="+", default=None, metavar="TEXT",
                         help="only the candidates whose description contains TEXT")
+    parser.add_argument("--train-rows", type=int, default=None,
+                        help="train on a random subset of this many training rows")
     parser.add_argument("--scalers", nargs="+", default=["standard"],
                         choices=["none", "log", "minmax", "standard"],
                         help="feature scalings to compare (fitted on the training rows)")
@@ -178,6 +180,8 @@ def main(argv=None):
     data = load_kdd99(args.data)
     X_normal, X_anomalous, _, _ = training_half(data.data, data.target, random_state=42)
     X_train, X_valid, y_valid = validation_split(X_normal, X_anomalous)
+    if args.train_rows is not None:
+        X_train = X_train.sample(n=args.train_rows, random_state=0)
     print(f"train {len(X_train):,} rows, validation {len(X_valid):,} rows "
           f"({y_valid.mean():.1%} anomalies)", flush=True)
 
