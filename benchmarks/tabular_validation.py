@@ -21,6 +21,7 @@ with each of them from the same training run. The candidates (``CANDIDATES``):
 
 * ALAD and EGBAD: the official KDD99 settings (the estimators' defaults), compared
   across scalings and scores.
+* GANomaly: the estimator's defaults, compared across scalings.
 
 * FenceGAN: the settings the official code publishes, (alpha, beta, gamma) of its
   ``main.py`` defaults, of the MNIST and CIFAR-10 README commands and of its 2-D
@@ -75,6 +76,7 @@ def _fence_gan_candidates():
 CANDIDATES = {
     "ALAD": {"defaults": {}},
     "EGBAD": {"defaults": {}},
+    "GANomaly": {"defaults": {}},
     "FenceGAN": _fence_gan_candidates(),
     "SimultaneousEncoderGAN": {
         "latent 32, G (64, 128), D and E (128,)": {},
