@@ -35,7 +35,9 @@ class GANomaly(BaseGANDetector):
     The paper and code are for images only; the tabular networks, marked "[tabular]",
     reuse the KDD99 sizes of the Zenati et al. code (see :class:`EGBAD`) and keep the
     official structure: D is an encoder with a one-unit output, whose last hidden
-    layer gives the features.
+    layer gives the features. On KDD99 its tabular defaults train best on
+    ``make_kdd99_preprocessor("log")`` features (chosen on the training half;
+    ``benchmarks/results/ganomaly_validation.md``).
 
     Scores are the official ones without the official test-time transform, for two
     reasons. The official code min-max scales the scores over the whole test set;
