@@ -25,7 +25,7 @@ FAST = dict(epochs=3, batch_size=32, lr=1e-3, random_state=0)
 ESTIMATORS = [EGBAD, ALAD, GANomaly, FenceGAN, SimultaneousEncoderGAN, AnoGAN, FAnoGAN]
 #: Settings a class needs on top of FAST.
 FAST_EXTRA = {# FenceGAN's verdict swings under large steps (at FAST's 1e-3 it ranks
-              # KDD99 backwards): ten times its default learning rates, G's twice D's.
+              # KDD99 backwards): its default D learning rate, G's twice D's.
               FenceGAN: {"lr": 1e-4, "generator_lr": 2e-4},
               # Scoring costs search_steps passes of G and D per batch: a short
               # search with larger steps.
