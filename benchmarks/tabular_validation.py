@@ -30,8 +30,11 @@ with each of them from the same training run. The candidates (``CANDIDATES``):
   and learning rate are kept).
 
     python benchmarks/tabular_validation.py SimultaneousEncoderGAN   # ~60 min, one core
+    python benchmarks/tabular_validation.py ALAD --epochs 15 \
+        --scalers none minmax standard log                            # ~70 min
     python benchmarks/tabular_validation.py FenceGAN --epochs 12 --seeds 0 1 2 \
-        --candidates "lr CIFAR-10" "(0.5, 15.0, 0.1), lr MNIST"   # ~60 min
+        --scalers standard log --candidates "(0.5, 15.0, 0.1), lr MNIST" \
+        "CIFAR-10 (0.5, 10.0, 0.5), lr CIFAR-10"                      # ~40 min
 """
 
 import argparse
