@@ -49,11 +49,11 @@ import numpy as np
 
 if __package__:
     from . import plot_results
-    from .kdd99 import DEFAULT_SEEDS, DETECTORS, detection_metrics, fit_and_score
+    from .kdd99 import add_run_arguments, detection_metrics, fit_and_score
     from .runner import command_line, default_output, markdown_cell, run_tasks
 else:  # run as a script: python benchmarks/adbench.py
     import plot_results
-    from kdd99 import DEFAULT_SEEDS, DETECTORS, detection_metrics, fit_and_score
+    from kdd99 import add_run_arguments, detection_metrics, fit_and_score
     from runner import command_line, default_output, markdown_cell, run_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,14 +244,7 @@ def main(argv=None):
                         help="the folder holding adbench/ and odds/arrhythmia.mat")
     parser.add_argument("--datasets", nargs="+", default=None,
                         help="tables by name (file stem, or 'arrhythmia'; default: all)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
-                        choices=DETECTORS)
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of our detectors (default: the estimators' own)")
-    parser.add_argument("--pyod-epochs", type=int, default=None,
-                        help="the epoch argument of PyOD's trained detectors "
-                             "(default: PyOD's own)")
+    add_run_arguments(parser)
     parser.add_argument("--budget", type=float, default=1800, metavar="SECONDS",
                         help="stop a run after this long and report it as failed")
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")

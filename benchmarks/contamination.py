@@ -49,26 +49,13 @@ def contaminated_training_rows(X_normal, X_anomalous, level, seed, n_rows=None):
     return mixed.iloc[rng.permutation(len(mixed))]
 
 
-def _make_detector(name, seed, epochs):
-    if name == "PyOD IForest":
-        from pyod.models.iforest import IForest
-
-        return IForest(random_state=seed), "pyod"
-    import skgan_ad
-
-    detector = getattr(skgan_ad, name)(random_state=seed, device="cpu")
-    if name in epochs:
-        detector.set_params(epochs=epochs[name])
-    return detector, "sklearn"
-
-
 def run_one(task):
     """Fit one detector on one contaminated training set and score the test half."""
     name, level, seed, args = task
     import torch
 
     torch.set_num_threads(1)
-    from kdd99 import scaler_of
+    from kdd99 import make_detector, scaler_of
     from kdd99_training_half import training_half
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -83,7 +70,8 @@ def run_one(task):
     X_train = preprocessor.transform(X_train).astype(np.float32)
     X_test = preprocessor.transform(X_test).astype(np.float32)
 
-    detector, convention = _make_detector(name, seed, args.epochs)
+    detector, convention = make_detector(name, seed, X_train.shape[1],
+                                         epochs=args.epochs.get(name))
     start = time.perf_counter()
     detector.fit(X_train)
     fit_seconds = time.perf_counter() - start

@@ -334,11 +334,8 @@ def summarise(records, args):
     return summary, "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=None,
-                        help=f"the KDD99 10%% file (default: {DEFAULT_DATA}), or "
-                             f"'{BUNDLED}' for the 20,000-row sample bundled with skgan_ad")
+def add_run_arguments(parser):
+    """The options every suite over ``DETECTORS`` takes: seeds, detectors, epochs."""
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
                         choices=DETECTORS)
@@ -347,6 +344,14 @@ def main(argv=None):
     parser.add_argument("--pyod-epochs", type=int, default=None,
                         help="the epoch argument of PyOD's trained detectors "
                              "(PYOD_EPOCHS; default: PyOD's own)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=None,
+                        help=f"the KDD99 10%% file (default: {DEFAULT_DATA}), or "
+                             f"'{BUNDLED}' for the 20,000-row sample bundled with skgan_ad")
+    add_run_arguments(parser)
     parser.add_argument("--scaler", default="chosen",
                         choices=["chosen", "none", "log", "minmax", "standard"],
                         help="feature scaling of every detector (default: each "
