@@ -35,6 +35,11 @@ with each of them from the same training run. The candidates (``CANDIDATES``):
     python benchmarks/tabular_validation.py FenceGAN --epochs 12 --seeds 0 1 2 \
         --scalers standard log --candidates "(0.5, 15.0, 0.1), lr MNIST" \
         "CIFAR-10 (0.5, 10.0, 0.5), lr CIFAR-10"                      # ~40 min
+
+Runs split across processes (one per seed or scaling, to use several cores) are
+joined into one report with ``--merge``:
+
+    python benchmarks/tabular_validation.py ALAD --merge a.json b.json --output OUT
 """
 
 import argparse
@@ -162,34 +167,76 @@ def best_epoch(run):
     return max(per_epoch_means(run), key=lambda e: (e["auprc"], -e["epoch"]))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("detector", choices=sorted(CANDIDATES))
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
-                        help="model seeds; candidates are compared on the mean")
-    parser.add_argument("--candidates", nargs="+", default=None, metavar="TEXT",
-                        help="only the candidates whose description contains TEXT")
-    parser.add_argument("--train-rows", type=int, default=None,
-                        help="train on a random subset of this many training rows")
-    parser.add_argument("--scalers", nargs="+", default=["standard"],
-                        choices=["none", "log", "minmax", "standard"],
-                        help="feature scalings to compare (fitted on the training rows)")
-    parser.add_argument("--output", default=None,
-                        help="writes OUTPUT.json and OUTPUT.md (default: "
-                             "benchmarks/results/<detector>_validation)")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+def merged_runs(paths):
+    """The runs of earlier outputs, one per (candidate, scaling, score), seeds pooled.
 
-    data = load_kdd99(args.data)
-    X_normal, X_anomalous, _, _ = training_half(data.data, data.target, random_state=42)
-    X_train, X_valid, y_valid = validation_split(X_normal, X_anomalous)
-    if args.train_rows is not None:
-        X_train = X_train.sample(n=args.train_rows, random_state=0)
-    print(f"train {len(X_train):,} rows, validation {len(X_valid):,} rows "
-          f"({y_valid.mean():.1%} anomalies)", flush=True)
+    Returns the runs and the commands that produced them.
+    """
+    merged, commands = {}, []
+    for path in paths:
+        saved = json.loads(Path(path).read_text())
+        commands.append(f"python benchmarks/tabular_validation.py {shlex.join(saved['argv'])}")
+        for run in saved["runs"]:
+            key = (run["candidate"], run["scaler"], run["score_type"])
+            if key not in merged:
+                merged[key] = {**run, "fit_seconds": [], "per_seed": {}}
+            clash = set(merged[key]["per_seed"]) & set(run["per_seed"])
+            if clash:
+                raise ValueError(f"{path}: seed(s) {sorted(clash)} of {run['candidate']!r} "
+                                 "are already in an earlier file")
+            merged[key]["fit_seconds"] += run["fit_seconds"]
+            merged[key]["per_seed"].update(run["per_seed"])
+    return list(merged.values()), commands
 
+
+def write_report(detector, runs, commands, seeds, scalers, n_train, n_valid,
+                 anomaly_share, output):
+    """Write OUTPUT.json and OUTPUT.md: the best epoch of each run, and every epoch."""
+    winner = max(runs, key=lambda run: best_epoch(run)["auprc"])
+    seeds = ", ".join(map(str, seeds))
+    lines = [
+        (f"# {detector}: tabular settings chosen on the training half of KDD99 "
+         f"({date.today()})"),
+        "",
+        "Command" + ("s" if len(commands) > 1 else "") + ": "
+        + "; ".join(f"`{command}`" for command in commands),
+        "",
+        (f"Training rows {n_train:,}; validation rows {n_valid:,} "
+         f"({anomaly_share:.1%} anomalies), all from the training half of the seed-42 "
+         f"paper split (the test half is never read). Features: 121 one-hot, scaled "
+         f"({', '.join(scalers)}) with statistics of the training rows. Other "
+         "settings: the estimator's "
+         f"defaults; model seeds {seeds}. Validation metrics after each epoch, "
+         "averaged over the model seeds; the epoch with the best mean AUPRC is shown, "
+         "with the spread and the worst seed there, and the last epoch's mean AUPRC."),
+        "",
+        ("| candidate | best epoch | AUPRC mean | ± std | worst seed | AUROC | F1@20% | "
+         "AUPRC at last epoch | fit s |"),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        best, last = best_epoch(run), per_epoch_means(run)[-1]
+        lines.append(
+            f"| {run['candidate']} | {best['epoch']} | {best['auprc']:.4f} | "
+            f"{best['auprc_std']:.4f} | {best['auprc_min']:.4f} | {best['auroc']:.4f} | "
+            f"{best['f1']:.4f} | {last['auprc']:.4f} | {np.mean(run['fit_seconds']):.0f} |")
+    n_epochs = max(len(per_epoch_means(run)) for run in runs)
+    lines += ["", "Mean validation AUPRC after each epoch:", "",
+              "| candidate | " + " | ".join(map(str, range(1, n_epochs + 1))) + " |",
+              "|---|" + "---|" * n_epochs]
+    for run in runs:
+        cells = [f"{epoch['auprc']:.2f}" for epoch in per_epoch_means(run)]
+        lines.append(f"| {run['candidate']} | " + " | ".join(
+            cells + ["–"] * (n_epochs - len(cells))) + " |")
+    lines += ["", f"Chosen: {winner['candidate']}, {best_epoch(winner)['epoch']} epochs."]
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "argv": sys.argv[1:], "runs": runs}, indent=2))
+    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def validate_candidates(args, X_train, X_valid, y_valid):
+    """Train each candidate with each seed and scaling; validation metrics per epoch."""
     candidates = {description: params
                   for description, params in CANDIDATES[args.detector].items()
                   if args.candidates is None
@@ -224,41 +271,52 @@ def main(argv=None):
                 print(f"  {run['candidate']}: best mean AUPRC {best['auprc']:.4f} (AUROC "
                       f"{best['auroc']:.4f}, F1 {best['f1']:.4f}) at epoch "
                       f"{best['epoch']}", flush=True)
+    return runs
 
-    winner = max(runs, key=lambda run: best_epoch(run)["auprc"])
-    command = f"python benchmarks/tabular_validation.py {shlex.join(sys.argv[1:])}"
-    seeds = ", ".join(map(str, args.seeds))
-    lines = [
-        (f"# {args.detector}: tabular settings chosen on the training half of KDD99 "
-         f"({date.today()})"),
-        "",
-        f"Command: `{command}`",
-        "",
-        (f"Training rows {len(X_train):,}; validation rows {len(X_valid):,} "
-         f"({y_valid.mean():.1%} anomalies), all from the training half of the seed-42 "
-         f"paper split (the test half is never read). Features: 121 one-hot, scaled "
-         f"({', '.join(args.scalers)}) with statistics of the training rows. Other "
-         "settings: the estimator's "
-         f"defaults; model seeds {seeds}. Validation metrics after each epoch, "
-         "averaged over the model seeds; the epoch with the best mean AUPRC is shown, "
-         "with the spread and the worst seed there, and the last epoch's mean AUPRC."),
-        "",
-        ("| candidate | best epoch | AUPRC mean | ± std | worst seed | AUROC | F1@20% | "
-         "AUPRC at last epoch | fit s |"),
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for run in runs:
-        best, last = best_epoch(run), per_epoch_means(run)[-1]
-        lines.append(
-            f"| {run['candidate']} | {best['epoch']} | {best['auprc']:.4f} | "
-            f"{best['auprc_std']:.4f} | {best['auprc_min']:.4f} | {best['auroc']:.4f} | "
-            f"{best['f1']:.4f} | {last['auprc']:.4f} | {np.mean(run['fit_seconds']):.0f} |")
-    lines += ["", f"Chosen: {winner['candidate']}, {best_epoch(winner)['epoch']} epochs."]
-    output = Path(args.output or RESULTS / f"{args.detector.lower()}_validation")
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "runs": runs}, indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("detector", choices=sorted(CANDIDATES))
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="model seeds; candidates are compared on the mean")
+    parser.add_argument("--candidates", nargs="+", default=None, metavar="TEXT",
+                        help="only the candidates whose description contains TEXT")
+    parser.add_argument("--train-rows", type=int, default=None,
+                        help="train on a random subset of this many training rows")
+    parser.add_argument("--scalers", nargs="+", default=["standard"],
+                        choices=["none", "log", "minmax", "standard"],
+                        help="feature scalings to compare (fitted on the training rows)")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                        help="train nothing: merge the runs of these earlier outputs (the "
+                             "same candidate and scaling run by several processes, e.g. "
+                             "one per seed) into one report")
+    parser.add_argument("--output", default=None,
+                        help="writes OUTPUT.json and OUTPUT.md (default: "
+                             "benchmarks/results/<detector>_validation)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+
+    data = load_kdd99(args.data)
+    X_normal, X_anomalous, _, _ = training_half(data.data, data.target, random_state=42)
+    X_train, X_valid, y_valid = validation_split(X_normal, X_anomalous)
+    if args.train_rows is not None:
+        X_train = X_train.sample(n=args.train_rows, random_state=0)
+    print(f"train {len(X_train):,} rows, validation {len(X_valid):,} rows "
+          f"({y_valid.mean():.1%} anomalies)", flush=True)
+
+    if args.merge:
+        runs, commands = merged_runs(args.merge)
+        seeds = sorted({int(seed) for run in runs for seed in run["per_seed"]})
+        scalers = sorted({run["scaler"] for run in runs})
+    else:
+        runs = validate_candidates(args, X_train, X_valid, y_valid)
+        commands = [f"python benchmarks/tabular_validation.py {shlex.join(sys.argv[1:])}"]
+        seeds, scalers = args.seeds, args.scalers
+    write_report(args.detector, runs, commands, seeds, scalers, len(X_train),
+                 len(X_valid), y_valid.mean(), Path(args.output or RESULTS / (
+                     f"{args.detector.lower()}_validation")))
     return 0
 
 
