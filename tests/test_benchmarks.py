@@ -105,3 +105,29 @@ def test_failed_runs_are_reported_not_lost(monkeypatch):
                         identify=lambda task: {"task": task})
     assert records == [{"task": 60, "status": "failed",
                         "error": "time budget of 1 s exceeded"}]
+
+
+def test_validation_runs_of_several_processes_merge_by_seed(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from tabular_validation import best_epoch, merged_runs
+
+    def saved(seed, auprcs):
+        run = {"candidate": "c", "scaler": "log", "score_type": None, "params": {},
+               "fit_seconds": [float(seed)],
+               "per_seed": {str(seed): [{"epoch": i + 1, "auprc": a, "auroc": a,
+                                         "precision": a, "recall": a, "f1": a}
+                                        for i, a in enumerate(auprcs)]}}
+        path = tmp_path / f"seed{seed}.json"
+        path.write_text(json.dumps({"argv": ["SimultaneousEncoderGAN", "--seeds",
+                                             str(seed)], "runs": [run]}))
+        return path
+
+    paths = [saved(0, [0.5, 0.9, 0.6]), saved(1, [0.5, 0.7, 0.8])]
+    (run,), commands = merged_runs(paths)
+    assert sorted(run["per_seed"]) == ["0", "1"] and run["fit_seconds"] == [0.0, 1.0]
+    assert len(commands) == 2 and commands[1].endswith("--seeds 1")
+    best = best_epoch(run)  # epoch 2: mean 0.8 beats epoch 3's 0.7
+    assert best["epoch"] == 2 and best["auprc"] == pytest.approx(0.8)
+    assert best["auprc_min"] == pytest.approx(0.7)
+    with pytest.raises(ValueError, match="already in an earlier file"):
+        merged_runs([paths[0], paths[0]])
