@@ -50,11 +50,25 @@ import numpy as np
 if __package__:
     from . import plot_results
     from .kdd99 import add_run_arguments, detection_metrics, fit_and_score
-    from .runner import command_line, default_output, markdown_cell, run_tasks
+    from .runner import (
+        add_resume_argument,
+        command_line,
+        default_output,
+        journal_path,
+        markdown_cell,
+        run_tasks,
+    )
 else:  # run as a script: python benchmarks/adbench.py
     import plot_results
     from kdd99 import add_run_arguments, detection_metrics, fit_and_score
-    from runner import command_line, default_output, markdown_cell, run_tasks
+    from runner import (
+        add_resume_argument,
+        command_line,
+        default_output,
+        journal_path,
+        markdown_cell,
+        run_tasks,
+    )
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -255,6 +269,7 @@ def main(argv=None):
     parser.add_argument("--output", default=None,
                         help="writes OUTPUT.json, OUTPUT.md and OUTPUT_ranks.png "
                              "(default: results/adbench, or results/quick/adbench)")
+    add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.pyod_epochs = [42], 1, 1
@@ -278,8 +293,10 @@ def main(argv=None):
     records = run_tasks(
         run_one, tasks, jobs=args.jobs, budget_seconds=args.budget,
         identify=lambda task: {"dataset": task[0], "protocol": task[1],
-                               "detector": task[2], "seed": task[3]},
-        group=lambda task: task[:3], description="ADBench")
+                               "detector": task[2], "seed": task[3],
+                               "epochs": args.epochs, "pyod_epochs": args.pyod_epochs},
+        group=lambda task: task[:3], description="ADBench",
+        journal=journal_path(args.output), resume=args.resume)
     summary, table = summarise(records, args)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -71,10 +71,10 @@ def main(argv=None):
     gpu = torch.cuda.get_device_name(0) if "cuda" in devices else "none"
     lines = [f"# Device check ({date.today()})", "",
              f"Command: `python benchmarks/gpu_check.py {' '.join(sys.argv[1:])}`".rstrip(), "",
-             f"GPU: {gpu}; CPU: {platform.machine()}, torch {torch.__version__}, "
+             (f"GPU: {gpu}; CPU: {platform.machine()}, torch {torch.__version__}, "
              f"{torch.get_num_threads()} torch threads by default (our detectors use "
              "n_jobs=None: one). One epoch of training at each detector's default batch "
-             "size; random data (ALAD: 121 features; GANomaly: 28x28 images).", "",
+             "size; random data (ALAD: 121 features; GANomaly: 28x28 images)."), "",
              "| detector | device | train rows/s | score rows/s | batch | score batch |",
              "|---|---|---|---|---|---|",
              *(f"| {r['detector']} | {r['device']} | {r['train_rows_per_second']:,.0f} | "

@@ -42,10 +42,24 @@ import numpy as np
 
 if __package__:
     from . import plot_results
-    from .runner import command_line, default_output, markdown_cell, run_tasks
+    from .runner import (
+        add_resume_argument,
+        command_line,
+        default_output,
+        journal_path,
+        markdown_cell,
+        run_tasks,
+    )
 else:  # run as a script: python benchmarks/kdd99.py
     import plot_results
-    from runner import command_line, default_output, markdown_cell, run_tasks
+    from runner import (
+        add_resume_argument,
+        command_line,
+        default_output,
+        journal_path,
+        markdown_cell,
+        run_tasks,
+    )
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
@@ -254,6 +268,14 @@ def run_one(task):
     return record
 
 
+def identify(task):
+    """What names a run, its settings included, so ``--resume`` reuses only its like."""
+    name, seed, args = task
+    return {"detector": name, "seed": seed, "data": args.data,
+            "scaler": scaler_of(name, args.scaler), "epochs": args.epochs,
+            "pyod_epochs": args.pyod_epochs}
+
+
 def summarise(records, args):
     """Per detector, the mean and std over seeds or the first failure; the report.
 
@@ -371,6 +393,7 @@ def main(argv=None):
                         help="writes OUTPUT.json, OUTPUT.md, OUTPUT_f1.png and "
                              "OUTPUT_curves.png (default: results/kdd99, or "
                              "results/quick/kdd99 with --quick)")
+    add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.pyod_epochs = [42], 1, 1
@@ -382,8 +405,8 @@ def main(argv=None):
     tasks = [(name, seed, args) for seed in args.seeds for name in args.detectors]
     print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
     records = run_tasks(run_one, tasks, jobs=args.jobs, budget_seconds=args.budget,
-                        identify=lambda task: {"detector": task[0], "seed": task[1]},
-                        description="KDD99")
+                        identify=identify, description="KDD99",
+                        journal=journal_path(args.output), resume=args.resume)
     summary, table = summarise(records, args)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

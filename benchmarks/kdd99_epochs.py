@@ -14,13 +14,12 @@ import time
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from kdd99 import DEFAULT_DATA
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+from skorch.callbacks import Callback
 
 import skgan_ad
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
-
-from kdd99 import DEFAULT_DATA
 
 
 class TestMetrics(Callback):

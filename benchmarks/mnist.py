@@ -32,10 +32,22 @@ import numpy as np
 
 if __package__:
     from . import plot_results
-    from .runner import command_line, default_output, run_tasks
+    from .runner import (
+        add_resume_argument,
+        command_line,
+        default_output,
+        journal_path,
+        run_tasks,
+    )
 else:  # run as a script: python benchmarks/mnist.py
     import plot_results
-    from runner import command_line, default_output, run_tasks
+    from runner import (
+        add_resume_argument,
+        command_line,
+        default_output,
+        journal_path,
+        run_tasks,
+    )
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
@@ -142,6 +154,7 @@ def main(argv=None):
     parser.add_argument("--output", default=None,
                         help="writes OUTPUT.json, OUTPUT.md and OUTPUT_auroc.png "
                              "(default: results/mnist, or results/quick/mnist)")
+    add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.digits, args.epochs, args.max_train, args.max_test = [0], 1, 100, 200
@@ -154,8 +167,10 @@ def main(argv=None):
     print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
     records = run_tasks(
         run_one, tasks, jobs=args.jobs,
-        identify=lambda task: {"method": task[0], "protocol": task[1], "digit": task[2]},
-        description="MNIST")
+        identify=lambda task: {"method": task[0], "protocol": task[1], "digit": task[2],
+                               "epochs": args.epochs, "max_train": args.max_train,
+                               "max_test": args.max_test},
+        description="MNIST", journal=journal_path(args.output), resume=args.resume)
     table = summarise(records, args)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,16 @@ process of its own, so it starts from a clean interpreter, has a peak RSS of its
 and can be stopped when it outlives its time budget. A run that raises, dies or is
 stopped becomes a record with ``"status": "failed"`` and the reason: the suite reports
 the failure instead of losing the run or the whole suite.
+
+Every finished run is also appended to a journal (``OUTPUT.runs.jsonl``) at once, so a
+suite stopped half way loses only its unfinished runs: ``--resume`` takes the
+successful runs of the journal as they are and runs the rest. Resuming with more seeds
+or detectors than a journal holds also joins suites run side by side (one per seed,
+say) into one table.
 """
 
 import importlib
+import json
 import multiprocessing
 import multiprocessing.connection
 import shlex
@@ -66,8 +73,36 @@ def _run_and_send(function, task, connection):
     connection.close()
 
 
+def journal_path(output):
+    """Where a suite writing ``OUTPUT.json`` journals its runs: ``OUTPUT.runs.jsonl``."""
+    output = Path(output)
+    return output.with_name(output.name + ".runs.jsonl")
+
+
+def add_resume_argument(parser):
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the successful runs of OUTPUT.runs.jsonl (the journal "
+                             "of an earlier, interrupted or parallel, run of the same "
+                             "command) and run only the others")
+
+
+def _journaled_runs(journal, identify, tasks):
+    """The successful records of ``journal`` for ``tasks``, by task index."""
+    if journal is None or not Path(journal).exists():
+        return {}
+    saved = {}
+    for line in Path(journal).read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            if record.get("status") == "ok":
+                saved[json.dumps({key: record.get(key) for key in identify(tasks[0])},
+                                 sort_keys=True)] = record
+    keys = [json.dumps(identify(task), sort_keys=True) for task in tasks]
+    return {index: saved[key] for index, key in enumerate(keys) if key in saved}
+
+
 def run_tasks(function, tasks, *, identify, jobs=2, budget_seconds=None, group=None,
-              description="runs"):
+              description="runs", journal=None, resume=False):
     """Run ``function(task)`` for every task, each in a fresh process, ``jobs`` at once.
 
     Parameters
@@ -91,6 +126,13 @@ def run_tasks(function, tasks, *, identify, jobs=2, budget_seconds=None, group=N
         seeds of a detector that ran out of time on a data set).
     description : str, default="runs"
         Label of the progress bar.
+    journal : path, default=None
+        A JSON-lines file to which every finished record is appended as soon as it
+        is known. Without ``resume`` it is emptied first.
+    resume : bool, default=False
+        Take the tasks whose ``identify`` keys have a successful record in
+        ``journal`` from it instead of running them (JSON keeps JSON types: tuples
+        come back as lists).
 
     Returns
     -------
@@ -101,16 +143,26 @@ def run_tasks(function, tasks, *, identify, jobs=2, budget_seconds=None, group=N
     context = multiprocessing.get_context("spawn")
     records = [None] * len(tasks)
     failed_groups = {}
-    waiting = list(range(len(tasks)))
+    done = _journaled_runs(journal, identify, tasks) if resume else {}
+    if journal is not None and not resume:
+        Path(journal).parent.mkdir(parents=True, exist_ok=True)
+        Path(journal).write_text("")
+    for index, record in done.items():
+        records[index] = record
+    waiting = [index for index in range(len(tasks)) if index not in done]
     running = {}  # task index -> (process, receiving end of its pipe, start time)
 
     def finish(index, result):
         records[index] = {**identify(tasks[index]), **result}
+        if journal is not None:
+            with open(journal, "a") as lines:
+                lines.write(json.dumps(records[index]) + "\n")
         if result["status"] == "failed" and group is not None:
             failed_groups.setdefault(group(tasks[index]), result["error"])
         progress.update()
 
-    with tqdm(total=len(tasks), desc=description, unit="run", file=sys.stderr) as progress:
+    with tqdm(total=len(tasks), initial=len(done), desc=description, unit="run",
+              file=sys.stderr) as progress:
         try:
             while waiting or running:
                 while waiting and len(running) < jobs:

@@ -49,9 +49,9 @@ def main(argv=None):
                              min(score, best.get(key, (0, np.inf))[1]))
     lines = [f"# Torch CPU threads: fit and scoring ({date.today()})", "",
              f"Command: `python benchmarks/threads.py {' '.join(sys.argv[1:])}`".rstrip(), "",
-             f"One epoch on {args.train_rows:,} rows (batch 50) and scoring {args.score_rows:,}"
+             (f"One epoch on {args.train_rows:,} rows (batch 50) and scoring {args.score_rows:,}"
              f" rows, 121 features; best of {args.rounds} interleaved rounds; "
-             f"{os.cpu_count()} cores.", "",
+             f"{os.cpu_count()} cores."), "",
              "| detector | threads | fit rows/s | score rows/s |", "|---|---|---|---|"]
     records = []
     for (name, label), (fit, score) in best.items():

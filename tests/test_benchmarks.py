@@ -67,6 +67,12 @@ def test_kdd99_quick_suite_on_the_bundled_sample(tmp_path):
     assert_png(tmp_path / "kdd99_f1.png")
     assert_png(tmp_path / "kdd99_curves.png")
 
+    # Every run is in the journal, so a resumed suite runs nothing and reports the same.
+    journal = (tmp_path / "kdd99.runs.jsonl").read_text().splitlines()
+    assert len(journal) == len(DETECTORS)
+    resumed = run_quick_suite("kdd99", tmp_path, "--resume")
+    assert resumed["runs"] == json.loads(json.dumps(result["runs"]))
+
 
 def test_adbench_quick_suite_on_arrhythmia(tmp_path):
     if not (DATA_DIR / "odds" / "arrhythmia.mat").exists():
@@ -131,3 +137,31 @@ def test_validation_runs_of_several_processes_merge_by_seed(monkeypatch, tmp_pat
     assert best["auprc_min"] == pytest.approx(0.7)
     with pytest.raises(ValueError, match="already in an earlier file"):
         merged_runs([paths[0], paths[0]])
+
+
+def test_a_resumed_suite_reruns_only_what_its_journal_lacks(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.runner import run_tasks
+
+    journal = tmp_path / "suite.runs.jsonl"
+    identify = lambda task: {"task": task["value"]}  # noqa: E731
+    run_tasks(dict, [{"value": 1}, {"value": 2}], identify=identify, jobs=1,
+              journal=journal)
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert lines == [{"task": 1, "status": "ok", "value": 1},
+                     {"task": 2, "status": "ok", "value": 2}]
+
+    # Mark run 1 as journaled and make run 2 a failure: resuming keeps run 1 as it
+    # is, runs 2 again and runs 3, which the journal never had.
+    lines[0]["from_journal"] = True
+    lines[1] = {"task": 2, "status": "failed", "error": "killed"}
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    records = run_tasks(dict, [{"value": 1}, {"value": 2}, {"value": 3}],
+                        identify=identify, jobs=1, journal=journal, resume=True)
+    assert records == [{"task": 1, "status": "ok", "value": 1, "from_journal": True},
+                       {"task": 2, "status": "ok", "value": 2},
+                       {"task": 3, "status": "ok", "value": 3}]
+
+    # Without resume the journal starts again.
+    run_tasks(dict, [{"value": 4}], identify=identify, jobs=1, journal=journal)
+    assert [json.loads(line)["task"] for line in journal.read_text().splitlines()] == [4]
