@@ -18,8 +18,8 @@ statistics), in one run and one torch thread:
    whatever the number of steps, so ours runs ``--memory-steps`` (5) steps to finish
    in minutes.
 
-Our AnoGAN is fitted with its defaults on the whole training half (the fit includes
-the latent search over every training row for ``offset_``), or loaded with ``--model``
+Our AnoGAN is fitted with its defaults on the whole training half (the fit ends with
+the latent search over ``offset_samples``, 10,000, of its rows for ``offset_``), or loaded with ``--model``
 from the file ``benchmarks/kdd99.py --save-models`` wrote for the same seed (the same
 model: fits are deterministic on CPU); PyOD's on a random 2,000 of those rows
 (``--pyod-train-rows``), as in ``benchmarks/kdd99.py``, because its fit runs a Python

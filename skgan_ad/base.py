@@ -283,7 +283,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         except FitAborted:
             raise KeyboardInterrupt(f"{name}.fit was interrupted before its first epoch "
                                     "finished; the estimator is unchanged.") from None
-        anomaly_scores = net.score_in_batches(X, self._anomaly_score, self.score_batch_size)
+        X_offset = self._rows_for_offset(X, seed)
+        anomaly_scores = net.score_in_batches(X_offset, self._anomaly_score,
+                                              self.score_batch_size)
         if not np.isfinite(anomaly_scores).all():
             raise TrainingDivergedError(
                 f"{name} training diverged: after {len(net.history)} epochs the scores of "
@@ -293,6 +295,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.net_, self.history_ = net, net.history
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
+
+    def _rows_for_offset(self, X, seed):
+        """The training rows whose scores set ``offset_``: all of them by default."""
+        return X
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -110,6 +110,34 @@ def test_scoring_leaves_networks_and_torch_state_alone(anogan, blobs):
     assert torch.equal(rng_state, torch.get_rng_state())
 
 
+def test_offset_is_set_on_a_random_subset_of_a_large_training_set(anogan, blobs):
+    X_train = blobs[0]
+    # Below offset_samples (10,000 by default) every training row sets the offset.
+    np.testing.assert_allclose(
+        anogan.offset_, np.percentile(anogan.score_samples(X_train), 10), rtol=1e-6)
+
+    detector = clone_with(anogan, offset_samples=300)
+    scored = []
+
+    def recording_score(net, x):
+        scores = AnoGAN._anomaly_score(detector, net, x)
+        scored.append((x.numpy().copy(), scores.numpy().copy()))
+        return scores
+
+    detector._anomaly_score = recording_score
+    detector.fit(X_train)
+    rows = np.vstack([x for x, _ in scored])
+    anomaly_scores = np.concatenate([a for _, a in scored])
+    assert len(rows) == 300 and len(np.unique(rows, axis=0)) == 300
+    training_rows = {row.tobytes() for row in X_train.astype(np.float32)}
+    assert all(row.tobytes() in training_rows for row in rows)
+    np.testing.assert_allclose(detector.offset_, np.percentile(-anomaly_scores, 10),
+                               rtol=1e-6)
+    # Same seed, same training: the subset changes the threshold, not the model.
+    np.testing.assert_array_equal(detector.score_samples(blobs[1]),
+                                  anogan.score_samples(blobs[1]))
+
+
 class _SnapshotAfterGAN(Callback):
     """Copies G and D when the last WGAN-GP epoch ends, and E when the first ends."""
 

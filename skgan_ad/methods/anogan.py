@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 from typing import ClassVar
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
@@ -88,6 +89,14 @@ class AnoGAN(BaseGANDetector):
         for itself; the rows still searching are the only ones computed.
     search_n_iter_no_change : int, default=20
         Patience of the early stop, in steps; used only when ``search_tol`` is set.
+    offset_samples : int or None, default=10000
+        Training rows scored at the end of ``fit`` to set ``offset_``: a random
+        subset of this many rows (drawn with ``random_state``) when the training set
+        is larger; ``None`` scores every training row. Each row costs a full latent
+        search, so scoring all of a large training set would cost as much as scoring
+        it as test data; the ``contamination`` quantile of 10,000 rows is within
+        about 0.3 percentage points of the whole set's (one binomial standard error
+        at contamination 0.1). The papers set no threshold [this package's choice].
     latent_dim : int, default=32
         Size of the latent space [code].
     generator_hidden : tuple of int, default=(64, 128)
@@ -140,7 +149,8 @@ class AnoGAN(BaseGANDetector):
     history_ : skorch.History
         Per-epoch losses ``d_loss``, ``g_loss`` and timings.
     offset_ : float
-        ``contamination`` quantile of the training ``score_samples``.
+        ``contamination`` quantile of the ``score_samples`` of the training rows (of
+        ``offset_samples`` of them on a larger training set).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -169,6 +179,7 @@ class AnoGAN(BaseGANDetector):
         "search_lr": [Interval(Real, 0, None, closed="neither")],
         "search_tol": [Interval(Real, 0, 1, closed="left"), None],
         "search_n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "offset_samples": [Interval(Integral, 1, None, closed="left"), None],
         "generator_hidden": [tuple],
         "discriminator_hidden": [tuple],
     }
@@ -176,7 +187,8 @@ class AnoGAN(BaseGANDetector):
     _ema_modules = ("generator",)
 
     def __init__(self, *, discrimination_weight=0.1, search_steps=500, search_lr=0.01,
-                 search_tol=None, search_n_iter_no_change=20, latent_dim=32,
+                 search_tol=None, search_n_iter_no_change=20, offset_samples=10000,
+                 latent_dim=32,
                  generator_hidden=(64, 128), discriminator_hidden=(256, 128, 128),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.9999,
                  score_batch_size=1024, contamination=0.1, device="auto",
@@ -187,6 +199,7 @@ class AnoGAN(BaseGANDetector):
         self.search_lr = search_lr
         self.search_tol = search_tol
         self.search_n_iter_no_change = search_n_iter_no_change
+        self.offset_samples = offset_samples
         self.latent_dim = latent_dim
         self.generator_hidden = generator_hidden
         self.discriminator_hidden = discriminator_hidden
@@ -217,6 +230,13 @@ class AnoGAN(BaseGANDetector):
 
     def _optimizer_groups(self):
         return {"optimizer_d": ("discriminator",), "optimizer_g": ("generator",)}
+
+    def _rows_for_offset(self, X, seed):
+        if self.offset_samples is None or len(X) <= self.offset_samples:
+            return X
+        rows = np.random.RandomState(seed).choice(len(X), self.offset_samples,
+                                                  replace=False)
+        return X[np.sort(rows)]
 
     def _train_step(self, net, x, x_other):
         G, D = net.generator_, net.discriminator_
