@@ -12,7 +12,10 @@ level. Features are scaled as in ``kdd99.py`` (``--scaler``; by default each det
 chosen scaling), with any statistics taken from the (contaminated) training rows, as a
 user would.
 
-Each (detector, level, seed) runs in a fresh process with one torch thread.
+Each (detector, level, seed) runs in a fresh process with one torch thread; a run
+that fails is reported as failed, and every finished run is journaled, so that
+``--resume`` restarts an interrupted run or joins runs made side by side (one per seed,
+say) into one table (see ``runner.py``).
 
     python benchmarks/contamination.py --train-rows 50000 --detectors GANomaly \
         FenceGAN SimultaneousEncoderGAN "PyOD IForest"   # results/contamination.md
@@ -20,7 +23,6 @@ Each (detector, level, seed) runs in a fresh process with one torch thread.
 
 import argparse
 import json
-import multiprocessing
 import shlex
 import sys
 import time
@@ -29,6 +31,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+if __package__:
+    from .runner import add_resume_argument, journal_path, markdown_cell, run_tasks
+else:  # run as a script: python benchmarks/contamination.py
+    from runner import add_resume_argument, journal_path, markdown_cell, run_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
@@ -87,7 +94,18 @@ def run_one(task):
     return record
 
 
-def summarise(records, args):
+def identify(task):
+    """What names a run, its settings included, so ``--resume`` reuses only its like."""
+    name, level, seed, args = task
+    from kdd99 import scaler_of
+
+    return {"detector": name, "contamination": level, "seed": seed,
+            "scaler": scaler_of(name, args.scaler), "train_rows_option": args.train_rows,
+            "epochs_option": args.epochs.get(name)}
+
+
+def summarise(all_records, args):
+    records = [r for r in all_records if r["status"] == "ok"]
     used = ", ".join(sorted({f"{r['detector']} {r['epochs']}" for r in records
                              if r["epochs"] is not None}))
     epochs = (f"{used} (fewer than the defaults for "
@@ -99,7 +117,9 @@ def summarise(records, args):
         "",
         f"Command: `python benchmarks/contamination.py {shlex.join(sys.argv[1:])}`",
         "",
-        (f"Training rows: as many as the clean protocol's, a share of them anomalies "
+        ("Training rows: the same number at every level ("
+         + ("the clean protocol's" if args.train_rows is None else "`--train-rows`")
+         + "), a share of them anomalies "
          f"taken from the training half; test: the untouched test half. Seeds "
          f"{', '.join(map(str, args.seeds))} (split, sampling and model). Epochs: "
          f"{epochs}. Training rows per run: {rows}. Feature scaling `{args.scaler}` "
@@ -130,6 +150,10 @@ def summarise(records, args):
         drops = ", ".join(f"{name} ({summary[name][0.0] - summary[name][worst]:+.4f})"
                           for name in ranking)
         lines += ["", f"Smallest AUROC drop at {worst:.0%} first: {drops}."]
+    failed = [f"- {r['detector']}, {r['contamination']:.0%}, seed {r['seed']}: "
+              f"{markdown_cell(r['error'])}" for r in all_records if r["status"] == "failed"]
+    if failed:
+        lines += ["", "Failed runs (left out of the means above):", "", *failed]
     return summary, "\n".join(lines) + "\n"
 
 
@@ -152,6 +176,7 @@ def main(argv=None):
                              "protocol's count)")
     parser.add_argument("--output", default=str(RESULTS / "contamination"),
                         help="writes OUTPUT.json and OUTPUT.md")
+    add_resume_argument(parser)
     args = parser.parse_args(argv)
     args.epochs = {name: int(n) for name, n in (pair.split("=") for pair in args.epochs)}
     if set(args.epochs) - set(DETECTORS):
@@ -162,11 +187,11 @@ def main(argv=None):
     tasks = [(name, level, seed, args) for seed in args.seeds for name in args.detectors
              for level in args.levels]
     print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(args.jobs, maxtasksperchild=1) as pool:
-        records = pool.map(run_one, tasks, chunksize=1)
-    summary, table = summarise(records, args)
     output = Path(args.output)
+    records = run_tasks(run_one, tasks, jobs=args.jobs, identify=identify,
+                        description="contamination", journal=journal_path(output),
+                        resume=args.resume)
+    summary, table = summarise(records, args)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(
         {"date": str(date.today()), "argv": sys.argv[1:], "epochs": args.epochs,
