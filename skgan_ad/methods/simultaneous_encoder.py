@@ -27,6 +27,9 @@ class SimultaneousEncoderGAN(BaseGANDetector):
     already contain anomalies: a GAN fitted to contaminated data also learns to
     reproduce the anomalies, which blunts reconstruction scores, but being rare they
     still land in the outer strata of the latent space, where the norm flags them.
+    On KDD99 with 20% anomalies among the training rows its AUROC is 0.93, against
+    0.98 on clean rows, where GANomaly, EGBAD and Isolation Forest fall to 0.77, 0.53
+    and 0.81 (``benchmarks/results/contamination.md``).
 
     Read more in: A. Berg, J. Ahlberg, M. Felsberg, "Unsupervised Learning of Anomaly
     Detection from Contaminated Image Data using Simultaneous Encoder Training",
