@@ -88,16 +88,15 @@ def add_resume_argument(parser):
 
 def _journaled_runs(journal, identify, tasks):
     """The successful records of ``journal`` for ``tasks``, by task index."""
-    if journal is None or not Path(journal).exists():
+    if journal is None or not tasks or not Path(journal).exists():
         return {}
+    names = list(identify(tasks[0]))  # every task is named by the same keys
     saved = {}
     for line in Path(journal).read_text().splitlines():
-        if line.strip():
-            record = json.loads(line)
-            if record.get("status") == "ok":
-                saved[json.dumps({key: record.get(key) for key in identify(tasks[0])},
-                                 sort_keys=True)] = record
-    keys = [json.dumps(identify(task), sort_keys=True) for task in tasks]
+        record = json.loads(line) if line.strip() else {}
+        if record.get("status") == "ok":
+            saved[json.dumps([record.get(name) for name in names])] = record
+    keys = [json.dumps([identify(task)[name] for name in names]) for task in tasks]
     return {index: saved[key] for index, key in enumerate(keys) if key in saved}
 
 
@@ -144,9 +143,10 @@ def run_tasks(function, tasks, *, identify, jobs=2, budget_seconds=None, group=N
     records = [None] * len(tasks)
     failed_groups = {}
     done = _journaled_runs(journal, identify, tasks) if resume else {}
-    if journal is not None and not resume:
+    if journal is not None:
         Path(journal).parent.mkdir(parents=True, exist_ok=True)
-        Path(journal).write_text("")
+        if not resume:
+            Path(journal).write_text("")
     for index, record in done.items():
         records[index] = record
     waiting = [index for index in range(len(tasks)) if index not in done]

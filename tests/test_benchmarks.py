@@ -144,7 +144,9 @@ def test_a_resumed_suite_reruns_only_what_its_journal_lacks(monkeypatch, tmp_pat
     from benchmarks.runner import run_tasks
 
     journal = tmp_path / "suite.runs.jsonl"
-    identify = lambda task: {"task": task["value"]}  # noqa: E731
+    def identify(task):
+        return {"task": task["value"]}
+
     run_tasks(dict, [{"value": 1}, {"value": 2}], identify=identify, jobs=1,
               journal=journal)
     lines = [json.loads(line) for line in journal.read_text().splitlines()]

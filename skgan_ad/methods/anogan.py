@@ -188,8 +188,8 @@ class AnoGAN(BaseGANDetector):
 
     def __init__(self, *, discrimination_weight=0.1, search_steps=500, search_lr=0.01,
                  search_tol=None, search_n_iter_no_change=20, offset_samples=10000,
-                 latent_dim=32,
-                 generator_hidden=(64, 128), discriminator_hidden=(256, 128, 128),
+                 latent_dim=32, generator_hidden=(64, 128),
+                 discriminator_hidden=(256, 128, 128),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.9999,
                  score_batch_size=1024, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
