@@ -84,6 +84,25 @@ def test_score_is_the_search_loss_at_the_final_z(anogan, blobs):
     np.testing.assert_allclose(-detector.score_samples(X), expected, rtol=1e-5)
 
 
+def test_repeated_rows_are_searched_once(anogan, blobs, monkeypatch):
+    X = blobs[1][:30]
+    repeated = np.random.RandomState(0).permutation(np.repeat(X, 3, axis=0))
+    searched_rows = []
+    search = type(anogan)._search
+
+    def recording_search(self, net, x):
+        searched_rows.append(len(x))
+        return search(self, net, x)
+
+    monkeypatch.setattr(type(anogan), "_search", recording_search)
+    scores = anogan.score_samples(repeated)
+    assert searched_rows == [30]
+    expected = dict(zip(map(bytes, X.astype(np.float32)), anogan.score_samples(X)))
+    np.testing.assert_allclose(
+        scores, [expected[bytes(row)] for row in repeated.astype(np.float32)],
+        rtol=1e-5, atol=1e-6)
+
+
 def test_early_stop_decides_per_row(anogan, blobs):
     X = blobs[1]
     _, steps = _search(clone_with(anogan, search_tol=1e-2, search_n_iter_no_change=5), X)

@@ -60,7 +60,10 @@ class AnoGAN(BaseGANDetector):
     gradient of its own loss; Adam keeps its state element by element, so rows never
     interact and a row scores the same alone or in any batch (to float32 rounding).
     The cost of scoring is ``search_steps`` forward and backward passes of G and D per
-    batch, not per row.
+    batch, not per row. Every search starts from the same z0, so a row's score depends
+    on the row alone, and a row repeated within a scoring batch is searched once (real
+    data repeat rows: KDD99's test half holds 2.6 rows per distinct row within a batch
+    of 1,024).
 
     Read more in: T. Schlegl, P. Seeböck, S. M. Waldstein, U. Schmidt-Erfurth,
     G. Langs, "Unsupervised Anomaly Detection with Generative Adversarial Networks to
@@ -313,6 +316,8 @@ class AnoGAN(BaseGANDetector):
         return z, steps_taken
 
     def _anomaly_score(self, net, x):
-        z, _ = self._search(net, x)
+        distinct_rows, row_of = torch.unique(x, dim=0, return_inverse=True)
+        z, _ = self._search(net, distinct_rows)
         G, D = net.scoring_module("generator"), net.scoring_module("discriminator")
-        return self._search_loss(G, D, x, D.body(x), z)
+        loss = self._search_loss(G, D, distinct_rows, D.body(distinct_rows), z)
+        return loss[row_of]
