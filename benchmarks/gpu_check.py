@@ -1,8 +1,9 @@
 """Device check: training and scoring throughput of a tabular and an image detector.
 
 Runs ALAD on KDD99-sized rows (121 features) and GANomaly on 28x28 images, on the GPU
-when there is one and on the CPU, and reports training rows/s (one epoch) and scoring
-rows/s. Data are random (throughput does not depend on the values), so the script needs
+when there is one and on the CPU, in float32 and in mixed precision (the detectors'
+``precision``: bfloat16, and float16 on the GPU), and reports training rows/s (one
+epoch) and scoring rows/s. Data are random (throughput does not depend on the values), so the script needs
 no data files and runs as one short job on a device machine.
 
     python benchmarks/gpu_check.py                 # writes results/gpu_check.{json,md}
@@ -38,7 +39,7 @@ def throughput(cls, X_train, X_score, device, **params):
     scores = detector.score_samples(X_score)
     score_seconds = time.perf_counter() - start
     assert np.isfinite(scores).all()
-    return {"detector": cls.__name__, "device": device,
+    return {"detector": cls.__name__, "device": device, "precision": detector.precision,
             "train_rows_per_second": len(X_train) / train_seconds,
             "fit_seconds": fit_seconds,
             "score_rows_per_second": len(X_score) / score_seconds,
@@ -63,11 +64,16 @@ def main(argv=None):
     ]
     records = []
     for device in devices:
+        # float16 autocast needs a GPU to pay off; bfloat16 is tried on both.
+        precisions = ["float32", "bfloat16"] + (["float16"] if device == "cuda" else [])
         for cls, X_train, X_score, params in cases:
-            record = throughput(cls, X_train, X_score, device, **params)
-            records.append(record)
-            print(f"{record['detector']:<9} {device:<5} train {record['train_rows_per_second']:>10,.0f}"
-                  f" rows/s  score {record['score_rows_per_second']:>11,.0f} rows/s", flush=True)
+            for precision in precisions:
+                record = throughput(cls, X_train, X_score, device, precision=precision,
+                                    **params)
+                records.append(record)
+                print(f"{record['detector']:<9} {device:<5} {precision:<9} train "
+                      f"{record['train_rows_per_second']:>10,.0f} rows/s  score "
+                      f"{record['score_rows_per_second']:>11,.0f} rows/s", flush=True)
     gpu = torch.cuda.get_device_name(0) if "cuda" in devices else "none"
     lines = [f"# Device check ({date.today()})", "",
              f"Command: `python benchmarks/gpu_check.py {' '.join(sys.argv[1:])}`".rstrip(), "",
@@ -75,9 +81,11 @@ def main(argv=None):
              f"{torch.get_num_threads()} torch threads by default (our detectors use "
              "n_jobs=None: one). One epoch of training at each detector's default batch "
              "size; random data (ALAD: 121 features; GANomaly: 28x28 images)."), "",
-             "| detector | device | train rows/s | score rows/s | batch | score batch |",
-             "|---|---|---|---|---|---|",
-             *(f"| {r['detector']} | {r['device']} | {r['train_rows_per_second']:,.0f} | "
+             "| detector | device | precision | train rows/s | score rows/s | batch | "
+             "score batch |",
+             "|---|---|---|---|---|---|---|",
+             *(f"| {r['detector']} | {r['device']} | {r['precision']} | "
+               f"{r['train_rows_per_second']:,.0f} | "
                f"{r['score_rows_per_second']:,.0f} | {r['batch_size']} | "
                f"{r['score_batch_size']} |" for r in records)]
     output = Path(args.output)

@@ -30,18 +30,22 @@ from pathlib import Path
 from accelerate import Accelerator
 from accelerate.utils import gather_object
 
-from skgan_ad import ALAD
+import skgan_ad
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 from skgan_ad.distributed import accelerated_training
 from skgan_ad.metrics import anomaly_roc_auc
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Train ALAD on KDD99 with Accelerate.")
+    parser = argparse.ArgumentParser(description="Train a detector on KDD99 with Accelerate.")
     parser.add_argument("--data", help="kddcup.data_10_percent.gz (default: the bundled "
                                        "20,000-row sample)")
     parser.add_argument("--rows", type=int, help="train on the first ROWS training rows "
                                                  "only (a quick run)")
+    parser.add_argument("--detector", default="ALAD",
+                        choices=["ALAD", "EGBAD", "AnoGAN", "FAnoGAN", "FenceGAN", "GANomaly",
+                                 "SimultaneousEncoderGAN"],
+                        help="which detector to train (default: ALAD)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=50, help="rows per process")
     parser.add_argument("--cpu", action="store_true", help="train on CPU processes")
@@ -58,7 +62,8 @@ def main(argv=None):
     X_train, X_test = features.transform(X_train), features.transform(X_test)
 
     # Every process must build the same networks and shuffle alike: an int seed.
-    detector = ALAD(epochs=args.epochs, batch_size=args.batch_size, random_state=0)
+    detector = getattr(skgan_ad, args.detector)(epochs=args.epochs,
+                                                batch_size=args.batch_size, random_state=0)
     start = time.perf_counter()
     with accelerated_training(accelerator):
         detector.fit(X_train)

@@ -7,6 +7,7 @@ does it: epochs, device placement, callbacks (progress bar, history, user callba
 pickling, and an exponential moving average of the weights for scoring.
 """
 
+import contextlib
 import contextvars
 import copy
 import itertools
@@ -22,6 +23,25 @@ from skorch.callbacks import PassthroughScoring
 from .exceptions import TrainingDivergedError
 
 __all__ = ["AdversarialNet", "FitAborted", "net_factory"]
+
+#: The gradient scaler of float16 training (None otherwise), set for one training
+#: step; ``skgan_ad.methods._losses.minimise`` reads it.
+active_grad_scaler = contextvars.ContextVar("grad_scaler", default=None)
+
+
+@contextlib.contextmanager
+def _scaled_by(scaler):
+    """Make ``minimise`` scale losses and step optimizers through ``scaler``.
+
+    float16 gradients underflow; a :class:`torch.amp.GradScaler` multiplies the loss
+    before back-propagating and skips the steps whose gradients overflowed. ``None``
+    leaves :func:`minimise` unscaled.
+    """
+    token = active_grad_scaler.set(scaler)
+    try:
+        yield
+    finally:
+        active_grad_scaler.reset(token)
 
 
 class FitAborted(Exception):
@@ -91,6 +111,11 @@ class AdversarialNet(NeuralNet):
         Whether ``step`` receives a second, independently shuffled batch.
     seed : int
         Seed of the batch order.
+    precision : {"float32", "bfloat16", "float16"}
+        Precision of the forward passes: "float32", or mixed precision through
+        :func:`torch.autocast` with that dtype (weights, optimizer state and moving
+        averages stay float32). "float16" scales the losses with a
+        :class:`torch.amp.GradScaler` (``grad_scaler_``) so small gradients survive.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``optimizer``, ``lr``, ``max_epochs``,
         ``batch_size``, ``callbacks``, ``device``, ``verbose``...).
@@ -98,7 +123,7 @@ class AdversarialNet(NeuralNet):
 
     def __init__(self, build_modules, optimizer_groups, step, loss_names, *,
                  ema_decay=None, ema_modules=(), independent_batches=True, seed=0,
-                 **kwargs):
+                 precision="float32", **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(module=None, criterion=None, **kwargs)
         self.build_modules = build_modules
@@ -109,6 +134,7 @@ class AdversarialNet(NeuralNet):
         self.ema_modules = ema_modules
         self.independent_batches = independent_batches
         self.seed = seed
+        self.precision = precision
 
     @property
     def _default_callbacks(self):
@@ -146,7 +172,16 @@ class AdversarialNet(NeuralNet):
             args, kwargs = self.get_params_for_optimizer(group, named_params)
             optimizer = self.optimizer(*args, **kwargs) if factory is None else factory(*args)
             setattr(self, group + "_", optimizer)
+        self.grad_scaler_ = (torch.amp.GradScaler(torch.device(self.device).type)
+                             if self.precision == "float16" else None)
         return self
+
+    def autocast(self):
+        """The context that runs forward passes in the net's ``precision``."""
+        if self.precision == "float32":
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type,
+                              dtype=getattr(torch, self.precision))
 
     def get_dataset(self, X, y=None):
         return X
@@ -159,7 +194,8 @@ class AdversarialNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         self._set_training(True)
         x, x_other = (part.to(self.device, non_blocking=True) for part in batch)
-        losses = self.step(self, x, x_other)
+        with self.autocast(), _scaled_by(self.grad_scaler_):
+            losses = self.step(self, x, x_other)
         # One device-to-host transfer for all losses, not one per loss.
         values = torch.stack([loss.detach() for loss in losses.values()]).tolist()
         for name, value in zip(losses, values):
@@ -238,7 +274,7 @@ class AdversarialNet(NeuralNet):
         self._set_training(False)
         n_rows = X.shape[0]
         scores = np.empty(n_rows, dtype=np.float64)
-        with torch.no_grad():
+        with torch.no_grad(), self.autocast():
             for start in range(0, n_rows, batch_size):
                 x = torch.from_numpy(_float32_rows(X[start:start + batch_size]))
                 scores[start:start + len(x)] = score_fn(self, x.to(self.device)).double().cpu().numpy()

@@ -14,7 +14,7 @@ import torch
 from joblib import cpu_count
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._engine import FitAborted, net_factory
@@ -116,6 +116,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "image_shape": [tuple, None],
         "n_jobs": [Interval(Integral, 1, None, closed="left"),
                    Interval(Integral, None, -1, closed="right"), None],
+        "precision": [StrOptions({"float32", "bfloat16", "float16"})],
     }
 
     #: Names of the losses the training step returns, recorded in ``history_``.
@@ -228,6 +229,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             ema_decay=self.ema_decay,
             ema_modules=self._ema_modules,
             seed=seed,
+            precision=self.precision,
             # The fused implementation (one kernel per optimizer) is the same update
             # and about a quarter faster per step for these small networks on CPU.
             optimizer=functools.partial(torch.optim.Adam, betas=(self.beta1, 0.999),

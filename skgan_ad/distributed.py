@@ -199,6 +199,14 @@ class AcceleratedAdversarialNet(AccelerateMixin, AdversarialNet):
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
+        if self.accelerator.num_processes > 1:
+            # The averaged gradients keep the weights equal, but each process updates
+            # batch-norm statistics from its own batches after the last broadcast;
+            # process 0's make every process's model the same.
+            broadcast = _import_extra("accelerate.utils").broadcast
+            for name in self.module_names_:
+                for buffer in getattr(self, name + "_").buffers():
+                    buffer.copy_(broadcast(buffer.clone(), from_process=0))
         # The unwrapped modules stay where the accelerator put them; scoring moves each
         # batch to ``device``.
         self.device = str(self.accelerator.device)

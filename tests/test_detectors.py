@@ -99,6 +99,23 @@ def test_round_trips_give_identical_scores(cls, kdd99, tmp_path):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
+def test_mixed_precision_keeps_float32_weights_and_the_ranking(cls, blobs):
+    X_train, X_test, y_test = blobs
+    auroc = roc_auc_score(y_test, -fast(cls).fit(X_train).score_samples(X_test))
+    for precision in ["bfloat16", "float16"]:
+        detector = fast(cls, precision=precision).fit(X_train)
+        scores = detector.score_samples(X_test)
+        assert scores.dtype == np.float64 and np.isfinite(scores).all()
+        assert roc_auc_score(y_test, -scores) == pytest.approx(auroc, abs=0.03)
+        states = detector.net_.modules_state().values()
+        assert {tensor.dtype for state in states for tensor in state.values()
+                if tensor.is_floating_point()} == {torch.float32}
+        assert (detector.net_.grad_scaler_ is not None) == (precision == "float16")
+        restored = pickle.loads(pickle.dumps(detector))
+        np.testing.assert_array_equal(restored.score_samples(X_test), scores)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
 def test_random_state_makes_fits_reproducible(cls, blobs):
     X_train, X_test, _ = blobs
     first = fast(cls, random_state=7).fit(X_train).score_samples(X_test)

@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
+import skgan_ad
 from skgan_ad import ALAD, EGBAD
 from skgan_ad._engine import AdversarialNet
 from skgan_ad.distributed import (
@@ -214,7 +215,10 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def test_the_example_trains_data_parallel_on_two_processes(tmp_path):
+# FAnoGAN: its encoder phase reads D's features through the wrapper, and its encoder's
+# batch-norm statistics must end the same in both processes.
+@pytest.mark.parametrize("detector", ["ALAD", "FAnoGAN"])
+def test_the_example_trains_data_parallel_on_two_processes(detector, tmp_path):
     # Two CPU processes under DistributedDataParallel (gloo), launched as the example
     # says; its own port, so that concurrent test runs do not collide.
     report = tmp_path / "report.json"
@@ -223,7 +227,8 @@ def test_the_example_trains_data_parallel_on_two_processes(tmp_path):
          "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
          "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
          str(ROOT / "examples" / "accelerate_multi_gpu.py"), "--cpu", "--rows", "400",
-         "--epochs", "1", "--output", str(report), "--model", str(tmp_path / "alad.st")],
+         "--epochs", "1", "--detector", detector, "--output", str(report),
+         "--model", str(tmp_path / "model.st")],
         check=True, capture_output=True, timeout=300)
     figures = json.loads(report.read_text())
     assert figures["processes"] == 2
@@ -232,4 +237,4 @@ def test_the_example_trains_data_parallel_on_two_processes(tmp_path):
     # ... and the averaged gradients kept their networks identical.
     assert figures["same_networks_in_every_process"]
     assert figures["test_auroc"] > 0.5
-    assert ALAD.load(tmp_path / "alad.st").n_features_in_ == 121
+    assert skgan_ad.load(tmp_path / "model.st").n_features_in_ == 121

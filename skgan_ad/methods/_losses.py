@@ -6,6 +6,8 @@ import contextvars
 import torch
 import torch.nn.functional as F
 
+from .._engine import active_grad_scaler
+
 
 def bce(logits, target):
     """Mean sigmoid cross-entropy of ``logits`` against a constant ``target``."""
@@ -42,9 +44,16 @@ def minimise(loss, *optimizers):
     """Zero the gradients of ``optimizers``, back-propagate ``loss`` and step them."""
     for optimizer in optimizers:
         optimizer.zero_grad(set_to_none=True)
-    _backward.get()(loss)
+    scaler = active_grad_scaler.get()
+    if scaler is None:
+        _backward.get()(loss)
+        for optimizer in optimizers:
+            optimizer.step()
+        return
+    _backward.get()(scaler.scale(loss))
     for optimizer in optimizers:
-        optimizer.step()
+        scaler.step(optimizer)
+    scaler.update()
 
 
 @contextlib.contextmanager
@@ -72,6 +81,7 @@ def gradient_penalty(critic, real, fake):
     ``(scores, features)``.
     """
     mixing = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
-    mixed = torch.lerp(real, fake, mixing).requires_grad_(True)
+    # Under autocast the generated rows may be half precision; the mix is float32.
+    mixed = torch.lerp(real, fake.to(real.dtype), mixing).requires_grad_(True)
     (gradient,) = torch.autograd.grad(critic(mixed)[0].sum(), mixed, create_graph=True)
     return (gradient.flatten(1).norm(dim=1) - 1).pow(2).mean()

@@ -101,6 +101,13 @@ class FAnoGAN(BaseGANDetector):
         Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
         run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
         cores.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the networks' forward passes while fitting and scoring. The
+        half precisions run them under :func:`torch.autocast` (mixed precision:
+        weights, optimizer state and moving averages stay float32; "float16" also
+        scales the losses against underflow). They pay off on GPUs with tensor cores;
+        on CPU they are slower for these networks (in bfloat16, ALAD trains 2.2x and
+        GANomaly 20x slower: ``benchmarks/results/gpu_check_cpu.md``).
 
     Attributes
     ----------
@@ -153,7 +160,7 @@ class FAnoGAN(BaseGANDetector):
                  batch_size=64, lr=1e-4, beta1=0.0, beta2=0.9, encoder_lr=5e-5,
                  score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None):
+                 n_jobs=None, precision="float32"):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -176,6 +183,7 @@ class FAnoGAN(BaseGANDetector):
         self.callbacks = callbacks
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+        self.precision = precision
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None
@@ -236,7 +244,8 @@ class FAnoGAN(BaseGANDetector):
         """Per-row izi_f loss: mean squared data residual + kappa * feature residual."""
         x_rec = G(z)
         residual = (x - x_rec).pow(2).flatten(1).mean(dim=1)
-        feature_residual = (D.body(x) - D.body(x_rec)).pow(2).flatten(1).mean(dim=1)
+        # D(.)[1], not D.body: a data-parallel wrapper around D hides its submodules.
+        feature_residual = (D(x)[1] - D(x_rec)[1]).pow(2).flatten(1).mean(dim=1)
         return residual + self.kappa * feature_residual
 
     def _encoder_step(self, net, x):

@@ -105,6 +105,13 @@ class FenceGAN(BaseGANDetector):
         Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
         run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
         cores.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the networks' forward passes while fitting and scoring. The
+        half precisions run them under :func:`torch.autocast` (mixed precision:
+        weights, optimizer state and moving averages stay float32; "float16" also
+        scales the losses against underflow). They pay off on GPUs with tensor cores;
+        on CPU they are slower for these networks (in bfloat16, ALAD trains 2.2x and
+        GANomaly 20x slower: ``benchmarks/results/gpu_check_cpu.md``).
 
     Attributes
     ----------
@@ -163,7 +170,7 @@ class FenceGAN(BaseGANDetector):
                  epochs=12, batch_size=200, lr=1e-4, generator_lr=1e-3, beta1=0.5,
                  ema_decay=None, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None):
+                 n_jobs=None, precision="float32"):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
@@ -185,6 +192,7 @@ class FenceGAN(BaseGANDetector):
         self.callbacks = callbacks
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+        self.precision = precision
 
     def _build_modules(self):
         blocks = self._blocks()

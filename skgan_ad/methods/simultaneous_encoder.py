@@ -114,6 +114,13 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
         run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
         cores.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Precision of the networks' forward passes while fitting and scoring. The
+        half precisions run them under :func:`torch.autocast` (mixed precision:
+        weights, optimizer state and moving averages stay float32; "float16" also
+        scales the losses against underflow). They pay off on GPUs with tensor cores;
+        on CPU they are slower for these networks (in bfloat16, ALAD trains 2.2x and
+        GANomaly 20x slower: ``benchmarks/results/gpu_check_cpu.md``).
 
     Attributes
     ----------
@@ -172,7 +179,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  discriminator_hidden=(128,), epochs=8, batch_size=64, lr=1e-3,
                  beta1=0.0, ema_decay=0.999, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None):
+                 n_jobs=None, precision="float32"):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
@@ -195,6 +202,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         self.callbacks = callbacks
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+        self.precision = precision
 
     def _build_modules(self):
         blocks = self._blocks()
