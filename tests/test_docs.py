@@ -1,7 +1,11 @@
 """The documentation keeps up with the package."""
 
+import inspect
 import re
 from pathlib import Path
+
+import pytest
+from conftest import ESTIMATORS
 
 import skgan_ad
 
@@ -14,3 +18,10 @@ def test_api_page_lists_every_public_detector():
                  if isinstance(getattr(skgan_ad, name), type)
                  and issubclass(getattr(skgan_ad, name), skgan_ad.BaseGANDetector)}
     assert detectors <= listed, f"missing from docs/api.rst: {detectors - listed}"
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_docstring_documents_every_parameter_once_in_signature_order(cls):
+    documented = re.findall(r"^    (\w+) : ", cls.__doc__.split("\n    Attributes\n")[0],
+                            re.MULTILINE)
+    assert documented == list(inspect.signature(cls).parameters)

@@ -85,33 +85,7 @@ class FenceGAN(BaseGANDetector):
         official behaviour) scores with the trained weights.
     score_batch_size : int, default=4096
         Rows scored per batch; bounds the memory used by scoring.
-    contamination : float, default=0.1
-        Expected proportion of outliers in the training data; sets ``offset_``.
-    device : str, default="auto"
-        Torch device; "auto" is "cuda" when available, else "cpu".
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, noise and batch order; an int gives the same scores run after
-        run on the same device.
-    verbose : int, default=0
-        Above 0, a progress bar and a table of losses per epoch.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra callbacks for the skorch net (e.g. ``skorch.callbacks.Checkpoint``).
-    image_shape : tuple of int or None, default=None
-        ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
-        (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
-        width)`` needs none. Images get the DCGAN-style convolutional networks of
-        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
-    n_jobs : int or None, default=None
-        Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
-        run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
-        cores.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Precision of the networks' forward passes while fitting and scoring. The
-        half precisions run them under :func:`torch.autocast` (mixed precision:
-        weights, optimizer state and moving averages stay float32; "float16" also
-        scales the losses against underflow). They pay off on GPUs with tensor cores;
-        on CPU they are slower for these networks (in bfloat16, ALAD trains 2.2x and
-        GANomaly 20x slower: ``benchmarks/results/gpu_check_cpu.md``).
+    {shared parameters}
 
     Attributes
     ----------
