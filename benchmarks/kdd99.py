@@ -240,7 +240,7 @@ def curve_points(y_test, anomaly_scores, points=200):
 def scaler_of(name, scaler):
     """``make_kdd99_preprocessor``'s scaler for detector ``name`` under ``--scaler``."""
     if scaler == "chosen":
-        return SCALERS.get(name, "standard")
+        scaler = SCALERS.get(name, "standard")
     return None if scaler == "none" else scaler
 
 
