@@ -286,9 +286,9 @@ def summarise(records, args):
     report : str
         The markdown tables.
     """
+    chosen = [f"`{SCALERS[name]}` for {name}" for name in args.detectors if name in SCALERS]
     scaling = (f"`{args.scaler}`" if args.scaler != "chosen" else
-               ", ".join(f"`{SCALERS[name]}` for {name}" for name in args.detectors
-                         if name in SCALERS) + ", `standard` for the others")
+               ", ".join([*chosen, "`standard` for the others" if chosen else "`standard`"]))
     setting = (f"Features: 121 one-hot, scaled ({scaling}) with statistics of the "
                f"training rows; top-20% test threshold; seeds {', '.join(map(str, args.seeds))} "
                f"(split and model); epochs: {args.epochs or 'estimator default'} (ours), "
