@@ -47,14 +47,16 @@ class EGBAD(BaseGANDetector):
     discriminator_hidden : tuple of int, default=(128,)
         Width of D's x branch, z branch and joint feature layer, LeakyReLU(0.1),
         dropout 0.2 [code].
-    epochs : int, default=34
+    epochs : int, default=10
         Passes over the training data. The official code has no default (users of
-        the EGBAD repository report about 100 epochs on KDD99, issue #7). 34 was chosen
-        on the training half of KDD99 with raw features, the official code's: the
-        validation AUPRC after each of 60 epochs rises from 0.53 (epoch 8) to its best,
-        0.921, at epoch 34 and stays between 0.911 and 0.921 up to epoch 60
-        (``benchmarks/results/egbad_validation_none60.md``). On standardised features
-        it peaks after one epoch, near 0.78 (``egbad_validation.md``).
+        the EGBAD repository report about 100 epochs on KDD99, issue #7). The best
+        length depends on the features. On the training half of KDD99 with
+        standardised features, the validation AUPRC peaks after one epoch (0.78) and
+        is 0.75 after 10 (``benchmarks/results/egbad_validation.md``). With raw
+        features, the official code's, it rises to 0.921 after 34 epochs and stays
+        between 0.911 and 0.921 up to 60 (``egbad_validation_none60.md``). 10 keeps a
+        KDD99 fit within minutes; use ``epochs=34`` on unscaled features
+        (``benchmarks/results/kdd99_egbad.md``).
     batch_size : int, default=50
         Training mini-batch size [code].
     lr : float, default=1e-5
@@ -110,7 +112,7 @@ class EGBAD(BaseGANDetector):
 
     def __init__(self, *, score_type="cross-e", alpha=0.9, latent_dim=32,
                  encoder_hidden=(64,), generator_hidden=(64, 128),
-                 discriminator_hidden=(128,), epochs=34, batch_size=50, lr=1e-5,
+                 discriminator_hidden=(128,), epochs=10, batch_size=50, lr=1e-5,
                  beta1=0.5, ema_decay=0.9999, score_batch_size=4096,
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
