@@ -3,8 +3,8 @@
 Runs ALAD on KDD99-sized rows (121 features) and GANomaly on 28x28 images, on the GPU
 when there is one and on the CPU, in float32 and in mixed precision (the detectors'
 ``precision``: bfloat16, and float16 on the GPU), and reports training rows/s (one
-epoch) and scoring rows/s. Data are random (throughput does not depend on the values), so the script needs
-no data files and runs as one short job on a device machine.
+epoch) and scoring rows/s. Data are random (throughput does not depend on the values),
+so the script needs no data files and runs as one short job on a device machine.
 
     python benchmarks/gpu_check.py                 # writes results/gpu_check.{json,md}
     python benchmarks/gpu_check.py --cpu-only --train-rows 2000   # a quick local run
@@ -81,8 +81,8 @@ def main(argv=None):
              f"{torch.get_num_threads()} torch threads by default (our detectors use "
              "n_jobs=None: one). One epoch of training at each detector's default batch "
              "size; random data (ALAD: 121 features; GANomaly: 28x28 images)."), "",
-             "| detector | device | precision | train rows/s | score rows/s | batch | "
-             "score batch |",
+             ("| detector | device | precision | train rows/s | score rows/s | batch | "
+              "score batch |"),
              "|---|---|---|---|---|---|---|",
              *(f"| {r['detector']} | {r['device']} | {r['precision']} | "
                f"{r['train_rows_per_second']:,.0f} | "

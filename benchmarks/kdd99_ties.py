@@ -18,12 +18,11 @@ import sys
 
 import numpy as np
 import pandas as pd
+from kdd99 import DEFAULT_DATA, scaler_of
 from sklearn.metrics import precision_recall_fscore_support
 
 import skgan_ad
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
-
-DEFAULT_DATA = "../shared/data/kdd99/kddcup.data_10_percent.gz"
 
 
 def main(argv=None):
@@ -40,7 +39,7 @@ def main(argv=None):
     X_train, X_test, y_test = kdd99_paper_split(data.data, data.target,
                                                 random_state=args.seed)
     labels = pd.Series(np.asarray(data.labels), index=data.data.index)[X_test.index]
-    features = make_kdd99_preprocessor(None if args.scaler == "none" else args.scaler)
+    features = make_kdd99_preprocessor(scaler_of(None, args.scaler))
     X_test = features.fit(X_train).transform(X_test).astype(np.float32)
     anomaly_scores = -skgan_ad.load(args.model).score_samples(X_test)
     threshold = np.percentile(anomaly_scores, 80)
