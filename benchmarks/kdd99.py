@@ -48,6 +48,7 @@ if __package__:
         default_output,
         journal_path,
         markdown_cell,
+        portable_path,
         run_tasks,
     )
 else:  # run as a script: python benchmarks/kdd99.py
@@ -58,6 +59,7 @@ else:  # run as a script: python benchmarks/kdd99.py
         default_output,
         journal_path,
         markdown_cell,
+        portable_path,
         run_tasks,
     )
 
@@ -271,7 +273,8 @@ def run_one(task):
 def identify(task):
     """What names a run, its settings included, so ``--resume`` reuses only its like."""
     name, seed, args = task
-    return {"detector": name, "seed": seed, "data": args.data,
+    data = args.data if args.data == BUNDLED else portable_path(args.data)
+    return {"detector": name, "seed": seed, "data": data,
             "scaler": scaler_of(name, args.scaler), "epochs": args.epochs,
             "pyod_epochs": args.pyod_epochs}
 
@@ -412,7 +415,9 @@ def main(argv=None):
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(
         {"date": str(date.today()), "command": command_line(),
-         "quick": args.quick, "data": args.data, "scaler": args.scaler,
+         "quick": args.quick,
+         "data": args.data if args.data == BUNDLED else portable_path(args.data),
+         "scaler": args.scaler,
          "epochs": args.epochs, "pyod_epochs": args.pyod_epochs, "runs": records,
          "summary": summary}, indent=2))
     output.with_suffix(".md").write_text(table)

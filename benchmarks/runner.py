@@ -17,6 +17,7 @@ import importlib
 import json
 import multiprocessing
 import multiprocessing.connection
+import os
 import shlex
 import sys
 import time
@@ -25,9 +26,23 @@ from pathlib import Path
 from tqdm import tqdm
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REPOSITORY = RESULTS.parents[1]
 #: Quick (smoke) runs write here, so they never overwrite the results of real runs;
 #: the documentation shows ``results/*`` only, not this subfolder.
 QUICK_RESULTS = RESULTS / "quick"
+
+
+def portable_path(path):
+    """``path`` relative to the repository root when it lies beside the repository.
+
+    ``../shared/data/...`` rather than an absolute path, so that journals and tables
+    name a data file the same way on every machine and ``--resume`` recognises runs
+    journaled on another one.
+    """
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(REPOSITORY.parent):
+        return os.path.relpath(resolved, REPOSITORY)
+    return str(path)
 
 
 def default_output(name, quick):

@@ -116,6 +116,11 @@ class AdversarialNet(NeuralNet):
         :func:`torch.autocast` with that dtype (weights, optimizer state and moving
         averages stay float32). "float16" scales the losses with a
         :class:`torch.amp.GradScaler` (``grad_scaler_``) so small gradients survive.
+    compile : bool, default=False
+        skorch's parameter: whether every module (moving averages included) is compiled
+        in place with :meth:`torch.nn.Module.compile`, with the keyword arguments given
+        as ``compile__<name>`` (e.g. ``compile__mode="reduce-overhead"``). In-place
+        compilation keeps the modules' names, state dicts and pickling as they are.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``optimizer``, ``lr``, ``max_epochs``,
         ``batch_size``, ``callbacks``, ``device``, ``verbose``...).
@@ -154,6 +159,9 @@ class AdversarialNet(NeuralNet):
             setattr(self, name + "_ema_", average)
             self.module_names_.append(name + "_ema")
         self.ema_updates_ = 0
+        if self.compile:
+            for name in self.module_names_:
+                getattr(self, name + "_").compile(**self.get_params_for("compile"))
         return self
 
     def modules_state(self):
@@ -176,12 +184,18 @@ class AdversarialNet(NeuralNet):
                              if self.precision == "float16" else None)
         return self
 
-    def autocast(self):
-        """The context that runs forward passes in the net's ``precision``."""
-        if self.precision == "float32":
-            return contextlib.nullcontext()
-        return torch.autocast(torch.device(self.device).type,
-                              dtype=getattr(torch, self.precision))
+    def forward_context(self):
+        """The context of the forward passes: the net's ``precision`` and compilation."""
+        context = contextlib.ExitStack()
+        if self.precision != "float32":
+            context.enter_context(torch.autocast(torch.device(self.device).type,
+                                                 dtype=getattr(torch, self.precision)))
+        if self.compile:
+            # Every module of one class shares a compiled-code cache (e.g. ALAD's three
+            # pair discriminators, each also in training, scoring and no-grad use);
+            # torch's default of 8 entries would leave most of them uncompiled.
+            context.enter_context(torch._dynamo.config.patch(recompile_limit=64))
+        return context
 
     def get_dataset(self, X, y=None):
         return X
@@ -194,7 +208,7 @@ class AdversarialNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         self._set_training(True)
         x, x_other = (part.to(self.device, non_blocking=True) for part in batch)
-        with self.autocast(), _scaled_by(self.grad_scaler_):
+        with self.forward_context(), _scaled_by(self.grad_scaler_):
             losses = self.step(self, x, x_other)
         # One device-to-host transfer for all losses, not one per loss.
         values = torch.stack([loss.detach() for loss in losses.values()]).tolist()
@@ -274,7 +288,7 @@ class AdversarialNet(NeuralNet):
         self._set_training(False)
         n_rows = X.shape[0]
         scores = np.empty(n_rows, dtype=np.float64)
-        with torch.no_grad(), self.autocast():
+        with torch.no_grad(), self.forward_context():
             for start in range(0, n_rows, batch_size):
                 x = torch.from_numpy(_float32_rows(X[start:start + batch_size]))
                 scores[start:start + len(x)] = score_fn(self, x.to(self.device)).double().cpu().numpy()

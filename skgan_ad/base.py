@@ -116,6 +116,13 @@ _SHARED_PARAMETERS_DOC = """\
         scales the losses against underflow). They pay off on GPUs with tensor cores;
         on CPU they are slower for these networks (in bfloat16, ALAD trains 2.2x and
         GANomaly 20x slower: ``benchmarks/results/gpu_check_cpu.md``).
+    compile : bool or dict, default=False
+        Whether the networks run through :func:`torch.compile` (compiled in place, so
+        pickling and saving are unchanged); a dict also gives its keyword arguments,
+        e.g. ``{"mode": "reduce-overhead"}`` for CUDA graphs on a GPU. The first epoch
+        and the first scoring pay the compilation. Off by default: on CPU it costs
+        ALAD a first epoch of about 90 s for a few percent per later epoch
+        (``benchmarks/results/compile_cpu.md``).
 """
 
 
@@ -151,6 +158,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "n_jobs": [Interval(Integral, 1, None, closed="left"),
                    Interval(Integral, None, -1, closed="right"), None],
         "precision": [StrOptions({"float32", "bfloat16", "float16"})],
+        "compile": ["boolean", dict],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -270,6 +278,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             ema_modules=self._ema_modules,
             seed=seed,
             precision=self.precision,
+            compile=bool(self.compile),
+            **{f"compile__{name}": value
+               for name, value in (self.compile if isinstance(self.compile, dict)
+                                   else {}).items()},
             # The fused implementation (one kernel per optimizer) is the same update
             # and about a quarter faster per step for these small networks on CPU.
             optimizer=functools.partial(torch.optim.Adam, betas=(self.beta1, 0.999),

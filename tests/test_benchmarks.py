@@ -167,3 +167,18 @@ def test_a_resumed_suite_reruns_only_what_its_journal_lacks(monkeypatch, tmp_pat
     # Without resume the journal starts again.
     run_tasks(dict, [{"value": 4}], identify=identify, jobs=1, journal=journal)
     assert [json.loads(line)["task"] for line in journal.read_text().splitlines()] == [4]
+
+
+def test_kdd99_runs_name_the_data_file_alike_on_every_machine(monkeypatch):
+    # A journal names the data file relative to the repository, so a run journaled
+    # in one checkout is resumed in another.
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.kdd99 import DEFAULT_DATA, identify
+    from benchmarks.runner import portable_path
+
+    class Args:
+        data, scaler, epochs, pyod_epochs = str(DEFAULT_DATA), "chosen", None, None
+
+    assert identify(("ALAD", 42, Args))["data"] == (
+        "../shared/data/kdd99/kddcup.data_10_percent.gz")
+    assert portable_path("/elsewhere/kdd.gz") == "/elsewhere/kdd.gz"

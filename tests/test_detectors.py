@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
-from skgan_ad import ALAD, EGBAD, SimultaneousEncoderGAN
+from skgan_ad import ALAD, EGBAD, AnoGAN, SimultaneousEncoderGAN
 from skgan_ad.datasets import make_kdd99_preprocessor
 from skgan_ad.metrics import ANOMALY_SCORERS
 
@@ -113,6 +113,25 @@ def test_mixed_precision_keeps_float32_weights_and_the_ranking(cls, blobs):
         assert (detector.net_.grad_scaler_ is not None) == (precision == "float16")
         restored = pickle.loads(pickle.dumps(detector))
         np.testing.assert_array_equal(restored.score_samples(X_test), scores)
+
+
+@pytest.mark.parametrize("cls", [ALAD, AnoGAN])
+def test_compiled_networks_score_as_the_eager_ones(cls, blobs):
+    # ALAD's three pair discriminators share one forward (and its compiled-code cache);
+    # AnoGAN's scoring searches with gradients. "aot_eager" traces and compiles the
+    # graphs as the default backend does, without its slow code generation.
+    from torch._dynamo.utils import counters
+
+    X_train, X_test, _ = blobs
+    expected = fast(cls).fit(X_train).score_samples(X_test)
+    counters.clear()
+    detector = fast(cls, compile={"backend": "aot_eager"}).fit(X_train)
+    scores = detector.score_samples(X_test)
+    assert counters["frames"]["ok"] > 0
+    assert counters["frames"]["ok"] == counters["frames"]["total"]
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(detector)).score_samples(X_test),
+                                  scores)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

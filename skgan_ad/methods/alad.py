@@ -134,7 +134,7 @@ class ALAD(BaseGANDetector):
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.999,
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm
@@ -157,6 +157,7 @@ class ALAD(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -177,7 +177,7 @@ class AnoGAN(BaseGANDetector):
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.9999,
                  score_batch_size=1024, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.discrimination_weight = discrimination_weight
         self.search_steps = search_steps
         self.search_lr = search_lr
@@ -201,6 +201,7 @@ class AnoGAN(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -116,7 +116,7 @@ class EGBAD(BaseGANDetector):
                  beta1=0.5, ema_decay=0.9999, score_batch_size=4096,
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.score_type = score_type
         self.alpha = alpha
         self.latent_dim = latent_dim
@@ -137,6 +137,7 @@ class EGBAD(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -134,7 +134,7 @@ class FAnoGAN(BaseGANDetector):
                  batch_size=64, lr=1e-4, beta1=0.0, beta2=0.9, encoder_lr=5e-5,
                  score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -158,6 +158,7 @@ class FAnoGAN(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None

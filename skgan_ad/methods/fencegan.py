@@ -144,7 +144,7 @@ class FenceGAN(BaseGANDetector):
                  epochs=12, batch_size=200, lr=1e-4, generator_lr=1e-3, beta1=0.5,
                  ema_decay=None, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
@@ -167,6 +167,7 @@ class FenceGAN(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     def _build_modules(self):
         blocks = self._blocks()

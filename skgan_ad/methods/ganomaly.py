@@ -135,7 +135,7 @@ class GANomaly(BaseGANDetector):
                  batch_size=64, lr=2e-4, beta1=0.5, ema_decay=None,
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc
@@ -156,6 +156,7 @@ class GANomaly(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -153,7 +153,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  discriminator_hidden=(128,), epochs=8, batch_size=64, lr=1e-3,
                  beta1=0.0, ema_decay=0.999, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32"):
+                 n_jobs=None, precision="float32", compile=False):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
@@ -177,6 +177,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
         self.precision = precision
+        self.compile = compile
 
     def _build_modules(self):
         blocks = self._blocks()
