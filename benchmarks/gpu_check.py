@@ -58,6 +58,10 @@ def main(argv=None):
     parser.add_argument("--cpu-only", action="store_true")
     parser.add_argument("--no-compile", action="store_true",
                         help="measure eager networks only")
+    parser.add_argument("--precisions", nargs="+",
+                        choices=["float32", "bfloat16", "float16"],
+                        help="the precisions to measure (default: float32 and "
+                             "bfloat16, and float16 on the GPU)")
     parser.add_argument("--output", default=str(RESULTS / "gpu_check"))
     args = parser.parse_args(argv)
     devices = ["cpu"] + ([] if args.cpu_only or not torch.cuda.is_available() else ["cuda"])
@@ -72,7 +76,8 @@ def main(argv=None):
     records = []
     for device in devices:
         # float16 autocast needs a GPU to pay off; bfloat16 is tried on both.
-        precisions = ["float32", "bfloat16"] + (["float16"] if device == "cuda" else [])
+        precisions = args.precisions or (
+            ["float32", "bfloat16"] + (["float16"] if device == "cuda" else []))
         for cls, X_train, X_score, params in cases:
             for precision in precisions:
                 for compiled in [False] + ([] if args.no_compile else [True]):

@@ -19,6 +19,7 @@ AUROC per method.
 
     python benchmarks/mnist.py --quick                   # digit 0, 1 epoch
     python benchmarks/mnist.py --protocol anomalous --epochs 10
+    python benchmarks/mnist.py --jobs 8 --device cuda    # eight runs share one GPU
 """
 
 import argparse
@@ -75,7 +76,7 @@ def run_one(task):
     if args.max_test and len(X_test) > args.max_test:
         keep = np.sort(rng.choice(len(X_test), args.max_test, replace=False))
         X_test, y_test = X_test[keep], y_test[keep]
-    params = {"random_state": 0, "device": "cpu"}
+    params = {"random_state": 0, "device": args.device}
     if args.epochs is not None:
         params["epochs"] = args.epochs
     detector = getattr(skgan_ad, method)(**params)
@@ -100,7 +101,8 @@ def summarise(records, args):
     lines += [(f"MNIST test set (10,000 images, [0, 1]); 80% of the normal images train "
                f"(at most {args.max_train or 'all'}; scored: at most "
                f"{args.max_test or 'all'} test images); epochs: "
-               f"{args.epochs or 'estimator default'}; one torch thread per run. "
+               f"{args.epochs or 'estimator default'}; device: {args.device}; one torch "
+               "thread per run. "
                "Mean AUROC / AUPRC over the digits run; paper figures not retrieved "
                "yet."), ""]
     for protocol in args.protocols:
@@ -151,6 +153,9 @@ def main(argv=None):
                              "cost of AnoGAN's latent search grows with the images), "
                              "output under results/quick/: a smoke run, not a result")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--device", default="auto",
+                        help="the detectors' device: 'auto' (CUDA when there is one), "
+                             "'cpu', 'cuda'...; runs share it")
     parser.add_argument("--output", default=None,
                         help="writes OUTPUT.json, OUTPUT.md and OUTPUT_auroc.png "
                              "(default: results/mnist, or results/quick/mnist)")
