@@ -270,11 +270,15 @@ def run_one(task):
     return record
 
 
+def data_label(data):
+    """How journals and results name ``--data``: ``BUNDLED``, or a portable path."""
+    return data if data == BUNDLED else portable_path(data)
+
+
 def identify(task):
     """What names a run, its settings included, so ``--resume`` reuses only its like."""
     name, seed, args = task
-    data = args.data if args.data == BUNDLED else portable_path(args.data)
-    return {"detector": name, "seed": seed, "data": data,
+    return {"detector": name, "seed": seed, "data": data_label(args.data),
             "scaler": scaler_of(name, args.scaler), "epochs": args.epochs,
             "pyod_epochs": args.pyod_epochs}
 
@@ -416,7 +420,7 @@ def main(argv=None):
     output.with_suffix(".json").write_text(json.dumps(
         {"date": str(date.today()), "command": command_line(),
          "quick": args.quick,
-         "data": args.data if args.data == BUNDLED else portable_path(args.data),
+         "data": data_label(args.data),
          "scaler": args.scaler,
          "epochs": args.epochs, "pyod_epochs": args.pyod_epochs, "runs": records,
          "summary": summary}, indent=2))
