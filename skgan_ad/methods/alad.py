@@ -38,8 +38,8 @@ class ALAD(BaseGANDetector):
 
     The official code trains on unscaled KDD99 features, on which ALAD swings from
     epoch to epoch. On the paper's protocol with ``make_kdd99_preprocessor("log")``
-    features, a choice made on the training half, the defaults reach F1 0.9480 ±
-    0.0044 over four seeds (paper: 0.9501; ``benchmarks/results/kdd99.md``).
+    features, a choice made on the training half, the defaults reach F1 0.9494 ±
+    0.0048 over five seeds (paper: 0.9501; ``benchmarks/results/kdd99.md``).
     They need tens of thousands of steps: with a few thousand training rows, the 10
     epochs barely move the networks (``benchmarks/results/alad_validation.md``).
 
