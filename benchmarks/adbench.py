@@ -166,6 +166,30 @@ def rank_methods(results, detectors, metric):
     return ranks
 
 
+def mean_over_tables(results, detectors, metric):
+    """Per method, the mean over tables of its mean ``metric``, where it did not fail."""
+    means = {}
+    for name in detectors:
+        values = [cells[name][metric][0] for cells in results.values()
+                  if cells[name]["status"] == "ok"]
+        means[name] = {"mean": float(np.mean(values)) if values else None,
+                       "failed": len(results) - len(values)}
+    return means
+
+
+def _overview_table(means, mean_ranks, detectors):
+    """One line a method: mean AUROC and AUPRC over tables, mean ranks, failures."""
+    lines = ["| detector | mean AUROC | mean AUPRC | mean rank (AUROC) | "
+             "mean rank (AUPRC) | failed tables |", "|---|---|---|---|---|---|"]
+    for name in sorted(detectors, key=lambda name: mean_ranks["auroc"][name]):
+        cells = [f"{means[m][name]['mean']:.3f}" if means[m][name]["mean"] is not None
+                 else "–" for m in ("auroc", "auprc")]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | "
+                     f"{mean_ranks['auroc'][name]:.2f} | {mean_ranks['auprc'][name]:.2f} | "
+                     f"{means['auroc'][name]['failed']} |")
+    return lines
+
+
 def _metric_table(results, shapes, detectors, metric, mean_ranks):
     lines = ["| data set | rows × features | anomalies | " + " | ".join(detectors) + " |",
              "|---|---|---|" + "---|" * len(detectors)]
@@ -209,6 +233,9 @@ def summarise(records, args):
                            for name, values in ranks[metric].items()}
                   for metric in ranks}
 
+    means = {metric: mean_over_tables(results[TABLES], args.detectors, metric)
+             for metric in ("auroc", "auprc")}
+
     seeds = ", ".join(map(str, args.seeds))
     lines = [f"# ADBench tables and Arrhythmia ({date.today()})", "",
              f"Command: `{command_line()}`", ""]
@@ -226,7 +253,11 @@ def summarise(records, args):
          f"A run over {args.budget:g} s is stopped and its cell reported as failed, like "
          "a run that raises. Cells: mean ± std over seeds, best in bold. Mean rank: "
          "rank by the mean on each table (1 = best, failed last), averaged over the "
-         f"{len(results[TABLES])} tables."), ""]
+         f"{len(results[TABLES])} tables."), "",
+        "## Overview", "",
+        ("Mean AUROC and AUPRC: the mean over the tables where the method did not fail "
+         "(of its mean over seeds). Ordered by mean AUROC rank."), "",
+        *_overview_table(means, mean_ranks, args.detectors), ""]
     for metric, title in (("auroc", "AUROC"), ("auprc", "AUPRC (average precision)")):
         lines += [f"## {title}", "",
                   *_metric_table(results[TABLES], shapes, args.detectors, metric,
@@ -256,7 +287,8 @@ def summarise(records, args):
                 for key in ("precision", "recall", "f1")) + f" | {paper} | " + " | ".join(
                 f"{cell[key][0]:.4f} ± {cell[key][1]:.4f}" for key in ("auroc", "auprc"))
                 + " |")
-    summary = {"results": results, "ranks": ranks, "mean_ranks": mean_ranks}
+    summary = {"results": results, "ranks": ranks, "mean_ranks": mean_ranks,
+               "mean_over_tables": means}
     return summary, "\n".join(lines) + "\n"
 
 

@@ -89,10 +89,26 @@ def test_adbench_quick_suite_on_arrhythmia(tmp_path):
         assert_reported(paper["arrhythmia"][name], ("precision", "recall", "f1", "auroc"))
         assert 1 <= result["mean_ranks"]["auroc"][name] <= len(DETECTORS)
     table = (tmp_path / "adbench.md").read_text()
-    assert "## AUROC" in table and "| mean rank |" in table
+    assert "## AUROC" in table and "| mean rank |" in table and "## Overview" in table
     # The ALAD paper's published F1 stands next to ours.
     assert "Arrhythmia in the ALAD paper's protocol" in table and "0.5152" in table
     assert_png(tmp_path / "adbench_ranks.png")
+
+
+def test_adbench_means_leave_out_failed_tables_and_count_them(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.adbench import mean_over_tables
+
+    failed = {"status": "failed", "error": "time budget of 1800 s exceeded"}
+    results = {"a": {"ours": {"status": "ok", "auroc": (0.9, 0.0)},
+                     "theirs": {"status": "ok", "auroc": (0.6, 0.1)}},
+               "b": {"ours": {"status": "ok", "auroc": (0.7, 0.0)}, "theirs": failed}}
+    means = mean_over_tables(results, ["ours", "theirs"], "auroc")
+    assert means["ours"] == {"mean": pytest.approx(0.8), "failed": 0}
+    assert means["theirs"] == {"mean": pytest.approx(0.6), "failed": 1}
+    results["a"]["theirs"] = failed
+    assert mean_over_tables(results, ["theirs"], "auroc")["theirs"] == {"mean": None,
+                                                                         "failed": 2}
 
 
 def test_failed_runs_are_reported_not_lost(monkeypatch):
