@@ -11,9 +11,11 @@ Protocol, for every table and seed (``--seeds``; each seeds the split and the mo
 * features standardised with the statistics of the training part;
 * every detector of ``kdd99.py`` fitted, unsupervised, on the training part as it is
   (its anomalies included), with its own defaults: epochs and batch sizes are not
-  adapted to a table, so on a table of 150 training rows ours take few gradient steps
-  (3 an epoch at batch size 50). PyOD's OCSVM, MO_GAAL and AnoGAN are fitted on the
-  random training subsample of ``kdd99.TRAIN_ROWS`` where a table has more rows;
+  adapted to a table; ours train for at least ``min_steps`` steps (their default,
+  chosen on training parts by ``min_steps_validation.py``; ``--min-steps`` sets
+  another), which lengthens their epochs on small tables. PyOD's OCSVM, MO_GAAL and
+  AnoGAN are fitted on the random training subsample of ``kdd99.TRAIN_ROWS`` where a
+  table has more rows;
   ``--max-train-rows`` caps the training part of every detector alike (a random,
   seeded subsample; default: no cap), which bounds the cost of the largest tables;
 * AUROC and AUPRC (average precision) of the test part, the anomaly positive; mean and
@@ -49,9 +51,11 @@ from pathlib import Path
 
 import numpy as np
 
+from skgan_ad.base import MIN_STEPS
+
 if __package__:
     from . import plot_results
-    from .kdd99 import add_run_arguments, detection_metrics, fit_and_score
+    from .kdd99 import OURS, add_run_arguments, detection_metrics, fit_and_score
     from .runner import (
         add_resume_argument,
         command_line,
@@ -62,7 +66,7 @@ if __package__:
     )
 else:  # run as a script: python benchmarks/adbench.py
     import plot_results
-    from kdd99 import add_run_arguments, detection_metrics, fit_and_score
+    from kdd99 import OURS, add_run_arguments, detection_metrics, fit_and_score
     from runner import (
         add_resume_argument,
         command_line,
@@ -133,7 +137,7 @@ def run_one(task):
         X_train = X_train[np.sort(keep)]
     anomaly_scores, timings, _ = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
-        quick=args.quick)
+        min_steps=args.min_steps, quick=args.quick)
     # 85: the ALAD protocol's threshold; the tables' protocol has none.
     metrics = detection_metrics(y_test, anomaly_scores, 85)
     if protocol == TABLES:
@@ -141,6 +145,17 @@ def run_one(task):
     return {"dataset": dataset, "protocol": protocol, "detector": name, "seed": seed,
             "rows": len(X), "features": X.shape[1], "anomalies": int(y.sum()),
             "test_rows": len(X_test), **timings, **metrics}
+
+
+def min_steps_of(name, args):
+    """The ``min_steps`` a run of ``name`` trains with (None for PyOD's detectors).
+
+    Named as a number, not as "the default", so that ``--resume`` does not take runs
+    journaled under another default: it lengthens training on most of these tables.
+    """
+    if name not in OURS:
+        return None
+    return MIN_STEPS if args.min_steps is None else args.min_steps
 
 
 def _cell(runs, metrics):
@@ -248,7 +263,9 @@ def summarise(records, args):
          + (f"(a random {args.max_train_rows:,} of its rows where it has more) "
             if args.max_train_rows else "")
          + "with its anomalies, with its own defaults (epochs: "
-         f"{args.epochs or 'estimator default'} for ours, "
+         f"{args.epochs or 'estimator default'} for ours, at least "
+         f"{MIN_STEPS if args.min_steps is None else args.min_steps:,} training steps "
+         "(`min_steps`), "
          f"{args.pyod_epochs or 'PyOD default'} for PyOD's); the test part scored. "
          f"A run over {args.budget:g} s is stopped and its cell reported as failed, like "
          "a run that raises. Cells: mean ± std over seeds, best in bold. Mean rank: "
@@ -308,7 +325,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
     parser.add_argument("--quick", action="store_true",
                         help=f"tables {' and '.join(QUICK_DATASETS)} unless --datasets "
-                             "is given, seed 42, 1 epoch for ours and PyOD's, output "
+                             "is given, seed 42, 1 epoch (min_steps 0) for ours and "
+                             "PyOD's, output "
                              "under results/quick/: a smoke run, not a result")
     parser.add_argument("--output", default=None,
                         help="writes OUTPUT.json, OUTPUT.md and OUTPUT_ranks.png "
@@ -316,7 +334,7 @@ def main(argv=None):
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
-        args.seeds, args.epochs, args.pyod_epochs = [42], 1, 1
+        args.seeds, args.epochs, args.pyod_epochs, args.min_steps = [42], 1, 1, 0
         args.datasets = args.datasets or list(QUICK_DATASETS)
     args.output = args.output or default_output("adbench", args.quick)
     files = dataset_files(args.data_dir)
@@ -339,6 +357,7 @@ def main(argv=None):
         identify=lambda task: {"dataset": task[0], "protocol": task[1],
                                "detector": task[2], "seed": task[3],
                                "epochs": args.epochs, "pyod_epochs": args.pyod_epochs,
+                               "min_steps": min_steps_of(task[2], args),
                                "max_train_rows": args.max_train_rows},
         group=lambda task: task[:3], description="ADBench",
         journal=journal_path(args.output), resume=args.resume)

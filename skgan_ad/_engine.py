@@ -49,34 +49,42 @@ class FitAborted(Exception):
 
 
 class _BatchIterator:
-    """Mini-batches sliced from one float32 tensor by shuffled indices.
+    """Mini-batches sliced from one float32 tensor by shuffled indices, ``passes`` times.
 
     Yields ``(x, x_other)``: ``x_other`` is drawn from an independent shuffle, as the
     official BiGAN/ALAD code feeds the generator/encoder update a different batch from
     the discriminator update; it is ``x`` itself when ``independent_batches`` is False.
     Like the official code, the remainder that does not fill a batch is dropped in each
-    epoch (a data set smaller than one batch is used whole).
+    pass (a data set smaller than one batch is used whole). Each pass is shuffled anew.
     """
 
-    def __init__(self, X, batch_size, generator, independent_batches):
+    def __init__(self, X, batch_size, generator, independent_batches, passes=1):
         self.X = X
         self.batch_size = min(batch_size, len(X))
         self.generator = generator
         self.independent_batches = independent_batches
+        self.passes = passes
+
+    @property
+    def batches_per_pass(self):
+        return len(self.X) // self.batch_size
 
     def __len__(self):
-        return len(self.X) // self.batch_size
+        return self.passes * self.batches_per_pass
 
     def _order(self):
         return torch.randperm(len(self.X), generator=self.generator)
 
     def __iter__(self):
-        order = self._order()
-        other = self._order() if self.independent_batches else order
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            x = self.X[order[start:start + self.batch_size]]
-            x_other = x if other is order else self.X[other[start:start + self.batch_size]]
-            yield x, x_other
+        for _ in range(self.passes):
+            order = self._order()
+            other = self._order() if self.independent_batches else order
+            for start in range(0, self.batches_per_pass * self.batch_size,
+                               self.batch_size):
+                x = self.X[order[start:start + self.batch_size]]
+                x_other = (x if other is order
+                           else self.X[other[start:start + self.batch_size]])
+                yield x, x_other
 
 
 class AdversarialNet(NeuralNet):
@@ -111,6 +119,11 @@ class AdversarialNet(NeuralNet):
         Whether ``step`` receives a second, independently shuffled batch.
     seed : int
         Seed of the batch order.
+    min_steps : int
+        Fewest training steps (batches) of a fit. When ``max_epochs`` passes over the
+        data give fewer, every epoch makes the same number of passes, the fewest that
+        reach ``min_steps``; epochs keep their meaning for a method's phases and the
+        history. 0 trains exactly ``max_epochs`` passes.
     precision : {"float32", "bfloat16", "float16"}
         Precision of the forward passes: "float32", or mixed precision through
         :func:`torch.autocast` with that dtype (weights, optimizer state and moving
@@ -128,7 +141,7 @@ class AdversarialNet(NeuralNet):
 
     def __init__(self, build_modules, optimizer_groups, step, loss_names, *,
                  ema_decay=None, ema_modules=(), independent_batches=True, seed=0,
-                 precision="float32", **kwargs):
+                 min_steps=0, precision="float32", **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(module=None, criterion=None, **kwargs)
         self.build_modules = build_modules
@@ -139,6 +152,7 @@ class AdversarialNet(NeuralNet):
         self.ema_modules = ema_modules
         self.independent_batches = independent_batches
         self.seed = seed
+        self.min_steps = min_steps
         self.precision = precision
 
     @property
@@ -202,8 +216,14 @@ class AdversarialNet(NeuralNet):
 
     def get_iterator(self, dataset, training=False):
         generator = torch.Generator().manual_seed(self.seed)
-        return _BatchIterator(dataset, self.batch_size, generator,
-                              self.independent_batches)
+        iterator = _BatchIterator(dataset, self.batch_size, generator,
+                                  self.independent_batches)
+        iterator.passes = self.passes_per_epoch(iterator.batches_per_pass)
+        return iterator
+
+    def passes_per_epoch(self, batches_per_pass):
+        """Passes over the data in one epoch: 1, or enough to reach ``min_steps``."""
+        return max(1, math.ceil(self.min_steps / (self.max_epochs * batches_per_pass)))
 
     def train_step(self, batch, **fit_params):
         self._set_training(True)

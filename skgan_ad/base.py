@@ -85,10 +85,23 @@ def _seeded(seed, device):
         yield
 
 
+#: Default of every detector's ``min_steps``, chosen on validation splits of ADBench
+#: training parts (``benchmarks/min_steps_validation.py``).
+MIN_STEPS = 0
+
 #: The parameters every detector has, documented once; each detector's docstring holds
 #: ``_SHARED_PARAMETERS_MARKER`` where they belong (BaseGANDetector fills it in).
 _SHARED_PARAMETERS_MARKER = "    {shared parameters}\n"
 _SHARED_PARAMETERS_DOC = """\
+    min_steps : int, default=MIN_STEPS
+        Fewest training steps (mini-batches) of a fit. The epoch defaults were set for
+        KDD99's 198,361 rows; a table of a few hundred rows gets a handful of steps an
+        epoch from them, too few to train a GAN. When the epochs give fewer than
+        ``min_steps`` steps, each epoch makes several passes over the data, as many as
+        reach ``min_steps`` (phases counted in epochs keep their proportions). The
+        default was chosen on validation splits of ADBench training parts, never their
+        test parts (``benchmarks/results/min_steps_validation.md``); 0 trains exactly
+        ``epochs`` passes, as the official code does.
     contamination : float, default=0.1
         Expected proportion of outliers in the training data; sets ``offset_``.
     device : str, default="auto"
@@ -124,7 +137,7 @@ _SHARED_PARAMETERS_DOC = """\
         ALAD trained at 0.64 and scored at 0.71 times its eager speed, and GANomaly
         on 28x28 images trained at 0.89 and scored at 1.5 times
         (``benchmarks/results/compile_cpu.md``); not measured on a GPU yet.
-"""
+""".replace("MIN_STEPS", str(MIN_STEPS))
 
 
 class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
@@ -145,6 +158,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
+        "min_steps": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "beta1": [Interval(Real, 0, 1, closed="left")],
@@ -278,6 +292,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             ema_decay=self.ema_decay,
             ema_modules=self._ema_modules,
             seed=seed,
+            min_steps=self.min_steps,
             precision=self.precision,
             compile=bool(self.compile),
             **{f"compile__{name}": value

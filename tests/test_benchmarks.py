@@ -193,8 +193,32 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine(monkeypatch):
     from benchmarks.runner import portable_path
 
     class Args:
-        data, scaler, epochs, pyod_epochs = str(DEFAULT_DATA), "chosen", None, None
+        data, scaler, epochs, pyod_epochs, min_steps = (str(DEFAULT_DATA), "chosen", None,
+                                                        None, None)
 
     assert identify(("ALAD", 42, Args))["data"] == (
         "../shared/data/kdd99/kddcup.data_10_percent.gz")
     assert portable_path("/elsewhere/kdd.gz") == "/elsewhere/kdd.gz"
+
+
+def test_min_steps_validation_fits_on_training_parts_and_names_a_winner(tmp_path):
+    if not (DATA_DIR / "adbench" / "45_wine.npz").exists():
+        pytest.skip(f"ADBench's wine table not found in {DATA_DIR}")
+    output = tmp_path / "min_steps"
+    completed = subprocess.run(
+        [sys.executable, "benchmarks/min_steps_validation.py", "--data-dir",
+         str(DATA_DIR), "--datasets", "45_wine", "--detectors", "FenceGAN",
+         "--candidates", "0", "60", "--jobs", "1", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(output.with_suffix(".json").read_text())
+    (run,) = result["runs"]
+    # wine: 129 rows; the ADBench training part is 90 of them, split 63 / 27 here.
+    assert (run["fit_rows"], run["valid_rows"]) == (63, 27)
+    # FenceGAN's 12 epochs of one batch (63 rows < its batch of 200), then 5 passes
+    # an epoch to reach 60 steps.
+    assert [run["candidates"][c]["steps"] for c in ("0", "60")] == [12, 60]
+    assert result["winner"] in (0, 60)
+    best = max(("0", "60"), key=lambda c: run["candidates"][c]["auroc"])
+    assert result["winner"] == int(best)
+    assert f"`min_steps={best}`" in output.with_suffix(".md").read_text()

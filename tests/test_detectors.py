@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
-from skgan_ad import ALAD, EGBAD, AnoGAN, SimultaneousEncoderGAN
+from skgan_ad import ALAD, EGBAD, AnoGAN, FenceGAN, SimultaneousEncoderGAN
 from skgan_ad.datasets import make_kdd99_preprocessor
 from skgan_ad.metrics import ANOMALY_SCORERS
 
@@ -226,3 +226,40 @@ def test_bad_device_gets_a_clear_value_error(device, message, blobs):
 def test_device_accepts_torch_devices(blobs):
     detector = fast(EGBAD, epochs=1, device=torch.device("cpu")).fit(blobs[0])
     assert detector.net_.device == "cpu"
+
+
+#: The rows of the KDD99 paper protocol's training half (every seed's split).
+KDD99_TRAINING_ROWS = 198_361
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_min_steps_default_leaves_kdd99_training_as_it_was(cls):
+    # The KDD99 results were measured before min_steps existed; its default must not
+    # lengthen any fit of that protocol, or they would no longer be reproducible.
+    detector = cls()
+    net = detector._make_net(seed=0, device="cpu")
+    batches_per_pass = KDD99_TRAINING_ROWS // detector.batch_size
+    assert net.max_epochs * batches_per_pass >= detector.min_steps
+    assert net.passes_per_epoch(batches_per_pass) == 1
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_min_steps_lengthens_epochs_on_small_data(cls, blobs):
+    X_small = blobs[0][:200]  # 6 batches of 32 a pass
+    detector = fast(cls, epochs=2, min_steps=100).fit(X_small)
+    epochs = 2 + getattr(detector, "encoder_epochs", 0)
+    steps = [len(epoch["batches"]) for epoch in detector.history_]
+    # The epochs (and so a method's phases) stay; each makes the fewest whole passes
+    # that reach min_steps: ceil(100 / (epochs * 6)) passes of 6 batches.
+    assert len(steps) == epochs
+    assert steps == [6 * -(-100 // (epochs * 6))] * epochs
+    assert sum(steps) >= 100 > sum(steps) - 6 * epochs
+
+
+@pytest.mark.parametrize("cls", [EGBAD, FenceGAN])
+def test_min_steps_below_the_epochs_steps_changes_nothing(cls, blobs):
+    # 3 epochs of 46 batches are 138 steps, more than 100.
+    reference = fast(cls).fit(blobs[0]).score_samples(blobs[1])
+    detector = fast(cls, min_steps=100).fit(blobs[0])
+    np.testing.assert_array_equal(detector.score_samples(blobs[1]), reference)
+    assert len(detector.history_[-1, "batches"]) == len(blobs[0]) // 32

@@ -4,7 +4,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ..base import BaseGANDetector
+from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import JointDiscriminator, PairDiscriminator, mlp, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
 
@@ -134,7 +134,8 @@ class ALAD(BaseGANDetector):
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.999,
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32", compile=False):
+                 n_jobs=None, precision="float32", compile=False,
+                 min_steps=MIN_STEPS):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm
@@ -158,6 +159,7 @@ class ALAD(BaseGANDetector):
         self.n_jobs = n_jobs
         self.precision = precision
         self.compile = compile
+        self.min_steps = min_steps
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -5,7 +5,7 @@ from numbers import Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import BaseGANDetector
+from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import JointDiscriminator, mlp, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
 
@@ -116,7 +116,8 @@ class EGBAD(BaseGANDetector):
                  beta1=0.5, ema_decay=0.9999, score_batch_size=4096,
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32", compile=False):
+                 n_jobs=None, precision="float32", compile=False,
+                 min_steps=MIN_STEPS):
         self.score_type = score_type
         self.alpha = alpha
         self.latent_dim = latent_dim
@@ -138,6 +139,7 @@ class EGBAD(BaseGANDetector):
         self.n_jobs = n_jobs
         self.precision = precision
         self.compile = compile
+        self.min_steps = min_steps
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..base import BaseGANDetector
+from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, xavier_init
 from ._losses import frozen, gradient_penalty, minimise
 
@@ -134,7 +134,8 @@ class FAnoGAN(BaseGANDetector):
                  batch_size=64, lr=1e-4, beta1=0.0, beta2=0.9, encoder_lr=5e-5,
                  score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32", compile=False):
+                 n_jobs=None, precision="float32", compile=False,
+                 min_steps=MIN_STEPS):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -159,6 +160,7 @@ class FAnoGAN(BaseGANDetector):
         self.n_jobs = n_jobs
         self.precision = precision
         self.compile = compile
+        self.min_steps = min_steps
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None

@@ -6,7 +6,7 @@ from typing import ClassVar
 import torch
 from sklearn.utils._param_validation import Interval
 
-from ..base import BaseGANDetector
+from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, normal_init
 from ._losses import bce, frozen, minimise
 
@@ -144,7 +144,8 @@ class FenceGAN(BaseGANDetector):
                  epochs=12, batch_size=200, lr=1e-4, generator_lr=1e-3, beta1=0.5,
                  ema_decay=None, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32", compile=False):
+                 n_jobs=None, precision="float32", compile=False,
+                 min_steps=MIN_STEPS):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
@@ -168,6 +169,7 @@ class FenceGAN(BaseGANDetector):
         self.n_jobs = n_jobs
         self.precision = precision
         self.compile = compile
+        self.min_steps = min_steps
 
     def _build_modules(self):
         blocks = self._blocks()

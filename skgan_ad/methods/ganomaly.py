@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from ..base import BaseGANDetector
+from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, normal_init
 from ._losses import bce, frozen, minimise
 
@@ -135,7 +135,8 @@ class GANomaly(BaseGANDetector):
                  batch_size=64, lr=2e-4, beta1=0.5, ema_decay=None,
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32", compile=False):
+                 n_jobs=None, precision="float32", compile=False,
+                 min_steps=MIN_STEPS):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc
@@ -157,6 +158,7 @@ class GANomaly(BaseGANDetector):
         self.n_jobs = n_jobs
         self.precision = precision
         self.compile = compile
+        self.min_steps = min_steps
 
     def _build_modules(self):
         blocks = self._blocks()

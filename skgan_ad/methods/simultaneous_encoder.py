@@ -7,7 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ..base import BaseGANDetector
+from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, EqualizedLinear, PixelNorm
 from ._losses import frozen, gradient_penalty, minimise
 
@@ -153,7 +153,8 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  discriminator_hidden=(128,), epochs=8, batch_size=64, lr=1e-3,
                  beta1=0.0, ema_decay=0.999, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
-                 n_jobs=None, precision="float32", compile=False):
+                 n_jobs=None, precision="float32", compile=False,
+                 min_steps=MIN_STEPS):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
@@ -178,6 +179,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         self.n_jobs = n_jobs
         self.precision = precision
         self.compile = compile
+        self.min_steps = min_steps
 
     def _build_modules(self):
         blocks = self._blocks()
