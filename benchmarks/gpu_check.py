@@ -30,7 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def throughput(cls, X_train, X_score, device, **params):
-    detector = cls(epochs=2, random_state=0, device=device, **params)
+    detector = cls(epochs=2, min_steps=0, random_state=0, device=device, **params)
     start = time.perf_counter()
     detector.fit(X_train)
     if device.startswith("cuda"):

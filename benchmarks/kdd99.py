@@ -400,10 +400,10 @@ def main(argv=None):
     parser.add_argument("--save-models", default=None, metavar="DIR",
                         help="save our fitted detectors as DIR/NAME_seedSEED.safetensors")
     parser.add_argument("--quick", action="store_true",
-                        help=f"seed 42, 1 epoch (min_steps 0) for ours and PyOD's, TRAIN_ROWS divided by "
-                             f"{QUICK_TRAIN_ROWS_DIVISOR}, the bundled sample unless --data "
-                             "is given, output under results/quick/: a smoke run, not a "
-                             "result")
+                        help=f"seed 42, 1 epoch (min_steps 0) for ours and PyOD's, "
+                             f"TRAIN_ROWS divided by {QUICK_TRAIN_ROWS_DIVISOR}, the "
+                             "bundled sample unless --data is given, output under "
+                             "results/quick/: a smoke run, not a result")
     parser.add_argument("--output", default=None,
                         help="writes OUTPUT.json, OUTPUT.md, OUTPUT_f1.png and "
                              "OUTPUT_curves.png (default: results/kdd99, or "

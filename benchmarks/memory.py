@@ -91,7 +91,8 @@ def main(argv=None):
     inputs = {"float32": X32}
     records = []
     for name in args.detectors:
-        detector, convention = make_detector(name, 0, train.shape[1], epochs=1)
+        detector, convention = make_detector(name, 0, train.shape[1], epochs=1,
+                                                min_steps=0)
         detector.fit(train)
         ours = convention == "sklearn"
         train_rows_per_second = (len(train) / float(np.sum(detector.history_[:, "dur"]))

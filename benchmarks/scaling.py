@@ -71,7 +71,7 @@ def timed(function, *args, **kwargs):
 # Search ------------------------------------------------------------------------
 
 def _search():
-    return GridSearchCV(EGBAD(epochs=2, random_state=0),
+    return GridSearchCV(EGBAD(epochs=2, min_steps=0, random_state=0),
                         {"latent_dim": [16, 32], "lr": [1e-4, 1e-5]}, scoring=anomaly_roc_auc,
                         cv=StratifiedKFold(2, shuffle=True, random_state=0))
 
@@ -149,7 +149,7 @@ def _score_in_memory(detector, rows, chunk_rows, threads):
 
 
 def measure_scoring(memory_rows, dask_rows, chunk_rows, threads):
-    detector = ALAD(epochs=1, random_state=0).fit(
+    detector = ALAD(epochs=1, min_steps=0, random_state=0).fit(
         np.random.RandomState(0).normal(size=(5000, N_FEATURES)).astype(np.float32))
     records = _score_in_memory(detector, memory_rows, chunk_rows, threads)
     lazy = da.random.default_rng(0).standard_normal(
@@ -203,9 +203,10 @@ def measure_accelerate(epochs):
     X_train, X_test, y_test = kdd99_paper_split(data.data, data.target)
     features = make_kdd99_preprocessor("standard").fit(X_train)
     X_train, X_test = features.transform(X_train), features.transform(X_test)
-    plain, plain_seconds = timed(ALAD(epochs=epochs, random_state=0).fit, X_train)
+    settings = {"epochs": epochs, "min_steps": 0, "random_state": 0}
+    plain, plain_seconds = timed(ALAD(**settings).fit, X_train)
     with accelerated_training(Accelerator(cpu=True)):
-        accelerated, seconds = timed(ALAD(epochs=epochs, random_state=0).fit, X_train)
+        accelerated, seconds = timed(ALAD(**settings).fit, X_train)
     difference = np.abs(plain.score_samples(X_test) - accelerated.score_samples(X_test)).max()
     records = [
         {"how": "plain fit, this process", "processes": 1, "mixed_precision": "no",

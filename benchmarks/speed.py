@@ -93,7 +93,7 @@ def main(argv=None):
     train_rows = X_train[np.random.RandomState(0).choice(len(X_train), args.steps * BATCH,
                                                          replace=False)]
 
-    ours = ALAD(epochs=1, batch_size=BATCH, random_state=0, device="cpu")
+    ours = ALAD(epochs=1, min_steps=0, batch_size=BATCH, random_state=0, device="cpu")
     ours.fit(train_rows)
     ours_train_seconds = float(np.sum(ours.history_[:, "dur"]))
     assert len(ours.history_[-1, "batches"]) == args.steps

@@ -36,8 +36,8 @@ def main(argv=None):
     for _ in range(args.rounds):
         for name in ("EGBAD", "ALAD"):
             for label, n_jobs in settings.items():
-                detector = getattr(skgan_ad, name)(epochs=1, random_state=0, device="cpu",
-                                                   n_jobs=n_jobs)
+                detector = getattr(skgan_ad, name)(epochs=1, min_steps=0, random_state=0,
+                                                   device="cpu", n_jobs=n_jobs)
                 start = time.perf_counter()
                 detector.fit(train)
                 fit = time.perf_counter() - start
