@@ -87,7 +87,7 @@ def _seeded(seed, device):
 
 #: Default of every detector's ``min_steps``, chosen on validation splits of ADBench
 #: training parts (``benchmarks/min_steps_validation.py``).
-MIN_STEPS = 0
+MIN_STEPS = 4000
 
 #: The parameters every detector has, documented once; each detector's docstring holds
 #: ``_SHARED_PARAMETERS_MARKER`` where they belong (BaseGANDetector fills it in).
