@@ -23,7 +23,7 @@ _, X_test, y_test = kdd99_paper_split(data.data, data.target)
 X, y = X_test.iloc[::5], y_test[::5]
 
 pipeline = Pipeline([("features", make_kdd99_preprocessor("standard")),
-                     ("egbad", EGBAD(epochs=2, random_state=0))])
+                     ("egbad", EGBAD(epochs=2, min_steps=0, random_state=0))])
 search = GridSearchCV(
     pipeline,
     {"egbad__score_type": ["cross-e", "fm"], "egbad__alpha": [0.5, 0.9]},

@@ -24,6 +24,8 @@ def _detectors(args):
     common = dict(random_state=args.seed, verbose=int(not args.quiet))
     if args.epochs is not None:
         common["epochs"] = args.epochs
+    if args.min_steps is not None:
+        common["min_steps"] = args.min_steps
     return {
         "EGBAD": EGBAD(**common),
         "ALAD": ALAD(**common),
@@ -75,6 +77,9 @@ def main(argv=None):
                           "default: the bundled 20,000-row sample")
     run_demo.add_argument("--epochs", type=int, default=None,
                           help="training epochs of the GAN detectors (default: theirs)")
+    run_demo.add_argument("--min-steps", type=int, default=None,
+                          help="fewest training steps of EGBAD and ALAD (default: the "
+                               "estimators' own; 0: exactly --epochs passes)")
     run_demo.add_argument("--scaler", choices=["minmax", "standard"], default="standard",
                           help="feature scaling after one-hot encoding (default: standard)")
     run_demo.add_argument("--seed", type=int, default=42, help="split and model seed")

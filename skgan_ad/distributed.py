@@ -77,7 +77,7 @@ def score_dask_array(detector, X, method="decision_function"):
     >>> from skgan_ad import EGBAD
     >>> from skgan_ad.distributed import score_dask_array
     >>> X = da.random.default_rng(0).normal(size=(1000, 4), chunks=(250, 4))
-    >>> detector = EGBAD(epochs=1, random_state=0).fit(X[:200].compute())
+    >>> detector = EGBAD(epochs=1, min_steps=0, random_state=0).fit(X[:200].compute())
     >>> scores = score_dask_array(detector, X)
     >>> scores.chunks
     ((250, 250, 250, 250),)
@@ -264,7 +264,7 @@ def accelerated_training(accelerator):
     >>> from skgan_ad.distributed import accelerated_training
     >>> X = np.random.RandomState(0).normal(size=(200, 4))
     >>> with accelerated_training(Accelerator(cpu=True)):
-    ...     detector = ALAD(epochs=1, random_state=0).fit(X)
+    ...     detector = ALAD(epochs=1, min_steps=0, random_state=0).fit(X)
     >>> detector.score_samples(X).shape
     (200,)
     """

@@ -205,7 +205,7 @@ def test_fanogan_score_is_izi_f(blobs):
 
 
 def test_fanogan_uses_the_official_optimisers(blobs):
-    detector = FAnoGAN(epochs=1, encoder_epochs=1, random_state=0).fit(blobs[0][:200])
+    detector = FAnoGAN(epochs=1, encoder_epochs=1, min_steps=0, random_state=0).fit(blobs[0][:200])
     net = detector.net_
     for name in ("optimizer_d_", "optimizer_g_"):
         optimizer = getattr(net, name)

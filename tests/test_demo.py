@@ -4,7 +4,7 @@ from skgan_ad.__main__ import main
 
 
 def test_demo_prints_a_table_for_every_detector(capsys):
-    assert main(["demo", "--epochs", "1", "--quiet"]) == 0
+    assert main(["demo", "--epochs", "1", "--min-steps", "0", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "bundled sample" in out
     table = out[out.index("detector"):].splitlines()

@@ -44,7 +44,8 @@ def test_pretraining_epochs_train_the_discriminator_alone():
 
 def test_generator_and_discriminator_have_their_own_learning_rates():
     X = np.random.RandomState(0).normal(size=(100, 4))
-    detector = FenceGAN(epochs=1, lr=3e-4, generator_lr=7e-3, random_state=0).fit(X)
+    detector = FenceGAN(epochs=1, min_steps=0, lr=3e-4, generator_lr=7e-3,
+                        random_state=0).fit(X)
     assert detector.net_.optimizer_d_.param_groups[0]["lr"] == 3e-4
     assert detector.net_.optimizer_g_.param_groups[0]["lr"] == 7e-3
 

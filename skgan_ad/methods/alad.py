@@ -110,7 +110,7 @@ class ALAD(BaseGANDetector):
     >>> from skgan_ad import ALAD
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(500, 4))
-    >>> det = ALAD(epochs=5, lr=1e-3, random_state=0).fit(X)
+    >>> det = ALAD(epochs=5, min_steps=0, lr=1e-3, random_state=0).fit(X)
     >>> det.predict([[0, 0, 0, 0], [8, 8, 8, 8]])
     array([ 1, -1])
     """

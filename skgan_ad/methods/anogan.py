@@ -151,7 +151,8 @@ class AnoGAN(BaseGANDetector):
     >>> from skgan_ad import AnoGAN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(500, 4))
-    >>> det = AnoGAN(epochs=5, lr=1e-3, search_steps=50, random_state=0).fit(X)
+    >>> det = AnoGAN(epochs=5, min_steps=0, lr=1e-3, search_steps=50,
+    ...              random_state=0).fit(X)
     >>> det.predict([[0, 0, 0, 0], [8, 8, 8, 8]])
     array([ 1, -1])
     """

@@ -94,7 +94,7 @@ class EGBAD(BaseGANDetector):
     >>> from skgan_ad import EGBAD
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(500, 4))
-    >>> det = EGBAD(epochs=5, lr=1e-3, random_state=0).fit(X)
+    >>> det = EGBAD(epochs=5, min_steps=0, lr=1e-3, random_state=0).fit(X)
     >>> det.predict([[0, 0, 0, 0], [8, 8, 8, 8]])
     array([ 1, -1])
     """

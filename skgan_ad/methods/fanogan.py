@@ -108,7 +108,7 @@ class FAnoGAN(BaseGANDetector):
     >>> from skgan_ad import FAnoGAN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(500, 4))
-    >>> det = FAnoGAN(epochs=5, encoder_epochs=5, encoder_lr=1e-3,
+    >>> det = FAnoGAN(epochs=5, encoder_epochs=5, min_steps=0, encoder_lr=1e-3,
     ...               random_state=0).fit(X)
     >>> det.predict([[0, 0, 0, 0], [8, 8, 8, 8]])
     array([ 1, -1])

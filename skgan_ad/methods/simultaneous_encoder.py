@@ -128,7 +128,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
     >>> from skgan_ad import SimultaneousEncoderGAN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(500, 4))
-    >>> det = SimultaneousEncoderGAN(epochs=5, random_state=0).fit(X)
+    >>> det = SimultaneousEncoderGAN(epochs=5, min_steps=0, random_state=0).fit(X)
     >>> det.predict([[0, 0, 0, 0], [8, 8, 8, 8]])
     array([ 1, -1])
     """
