@@ -47,6 +47,9 @@ def main(argv=None):
                                  "SimultaneousEncoderGAN"],
                         help="which detector to train (default: ALAD)")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--min-steps", type=int, default=None,
+                        help="the detector's min_steps (default: its own; 0: exactly "
+                             "--epochs passes)")
     parser.add_argument("--batch-size", type=int, default=50, help="rows per process")
     parser.add_argument("--cpu", action="store_true", help="train on CPU processes")
     parser.add_argument("--mixed-precision", choices=["no", "bf16"], default="no")
@@ -62,8 +65,10 @@ def main(argv=None):
     X_train, X_test = features.transform(X_train), features.transform(X_test)
 
     # Every process must build the same networks and shuffle alike: an int seed.
+    settings = {} if args.min_steps is None else {"min_steps": args.min_steps}
     detector = getattr(skgan_ad, args.detector)(epochs=args.epochs,
-                                                batch_size=args.batch_size, random_state=0)
+                                                batch_size=args.batch_size, random_state=0,
+                                                **settings)
     start = time.perf_counter()
     with accelerated_training(accelerator):
         detector.fit(X_train)
@@ -81,7 +86,10 @@ def main(argv=None):
             "batch_size_per_process": args.batch_size,
             "steps_per_epoch_per_process": len(detector.history_[-1, "batches"]),
             "fit_seconds": seconds,
-            "training_rows_per_second": len(X_train) * args.epochs / seconds,
+            # Every process trains on its own batches: rows of all of them.
+            "training_rows_per_second": sum(len(epoch["batches"])
+                                            for epoch in detector.history_)
+            * args.batch_size * accelerator.num_processes / seconds,
             "test_auroc": anomaly_roc_auc(detector, X_test, y_test),
             "same_networks_in_every_process": all(s == scores[0] for s in scores),
         }

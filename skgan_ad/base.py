@@ -93,15 +93,6 @@ MIN_STEPS = 4000
 #: ``_SHARED_PARAMETERS_MARKER`` where they belong (BaseGANDetector fills it in).
 _SHARED_PARAMETERS_MARKER = "    {shared parameters}\n"
 _SHARED_PARAMETERS_DOC = """\
-    min_steps : int, default=MIN_STEPS
-        Fewest training steps (mini-batches) of a fit. The epoch defaults were set for
-        KDD99's 198,361 rows; a table of a few hundred rows gets a handful of steps an
-        epoch from them, too few to train a GAN. When the epochs give fewer than
-        ``min_steps`` steps, each epoch makes several passes over the data, as many as
-        reach ``min_steps`` (phases counted in epochs keep their proportions). The
-        default was chosen on validation splits of ADBench training parts, never their
-        test parts (``benchmarks/results/min_steps_validation.md``); 0 trains exactly
-        ``epochs`` passes, as the official code does.
     contamination : float, default=0.1
         Expected proportion of outliers in the training data; sets ``offset_``.
     device : str, default="auto"
@@ -137,6 +128,15 @@ _SHARED_PARAMETERS_DOC = """\
         ALAD trained at 0.64 and scored at 0.71 times its eager speed, and GANomaly
         on 28x28 images trained at 0.89 and scored at 1.5 times
         (``benchmarks/results/compile_cpu.md``); not measured on a GPU yet.
+    min_steps : int, default=MIN_STEPS
+        Fewest training steps (mini-batches) of a fit. The epoch defaults were set for
+        KDD99's 198,361 rows; a table of a few hundred rows gets a handful of steps an
+        epoch from them, too few to train a GAN. When the epochs give fewer than
+        ``min_steps`` steps, each epoch makes several passes over the data, as many as
+        reach ``min_steps`` (phases counted in epochs keep their proportions). The
+        default was chosen on validation splits of ADBench training parts, never their
+        test parts (``benchmarks/results/min_steps_validation.md``); 0 trains exactly
+        ``epochs`` passes, as the official code does.
 """.replace("MIN_STEPS", str(MIN_STEPS))
 
 

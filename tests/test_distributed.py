@@ -227,7 +227,8 @@ def test_the_example_trains_data_parallel_on_two_processes(detector, tmp_path):
          "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
          "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
          str(ROOT / "examples" / "accelerate_multi_gpu.py"), "--cpu", "--rows", "400",
-         "--epochs", "1", "--detector", detector, "--output", str(report),
+         "--epochs", "1", "--min-steps", "0", "--detector", detector,
+         "--output", str(report),
          "--model", str(tmp_path / "model.st")],
         check=True, capture_output=True, timeout=300)
     figures = json.loads(report.read_text())

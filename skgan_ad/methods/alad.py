@@ -41,7 +41,9 @@ class ALAD(BaseGANDetector):
     features, a choice made on the training half, the defaults reach F1 0.9494 ±
     0.0048 over five seeds (paper: 0.9501; ``benchmarks/results/kdd99.md``).
     They need tens of thousands of steps: with a few thousand training rows, the 10
-    epochs barely move the networks (``benchmarks/results/alad_validation.md``).
+    epochs barely move the networks (``benchmarks/results/alad_validation.md``), and
+    the ``min_steps`` default (4,000 steps) did not raise ALAD's mean validation AUROC
+    on the small ADBench tables (``benchmarks/results/min_steps_validation.md``).
 
     Parameters
     ----------
