@@ -110,17 +110,20 @@ def load_table(path):
         return table["X"].astype(np.float64), table["y"].astype(int)
 
 
-def split(X, y, protocol, seed):
-    """Train and test parts of one protocol, standardised with the training part."""
+def raw_split(X, y, protocol, seed):
+    """``X_train, X_test, y_train, y_test`` of one protocol, unscaled."""
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
     if protocol == TABLES:
-        X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
-                                                      random_state=seed)
-    else:
-        X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.5,
-                                                      random_state=seed)
+        return train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+    return train_test_split(X, y, test_size=0.5, random_state=seed)
+
+
+def split(X, y, protocol, seed):
+    """Train and test parts of one protocol, standardised with the training part."""
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, _, y_test = raw_split(X, y, protocol, seed)
     scaler = StandardScaler().fit(X_train)
     return (scaler.transform(X_train).astype(np.float32),
             scaler.transform(X_test).astype(np.float32), y_test)

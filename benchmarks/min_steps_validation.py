@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 if __package__:
-    from .adbench import DEFAULT_DATA, dataset_files, load_table
+    from .adbench import DEFAULT_DATA, TABLES, dataset_files, load_table, raw_split
     from .kdd99 import OURS, fit_and_score
     from .runner import (
         add_resume_argument,
@@ -42,7 +42,7 @@ if __package__:
         run_tasks,
     )
 else:  # run as a script: python benchmarks/min_steps_validation.py
-    from adbench import DEFAULT_DATA, dataset_files, load_table
+    from adbench import DEFAULT_DATA, TABLES, dataset_files, load_table, raw_split
     from kdd99 import OURS, fit_and_score
     from runner import (
         add_resume_argument,
@@ -62,8 +62,7 @@ def validation_split(X, y, seed):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y,
-                                              random_state=seed)
+    X_train, _, y_train, _ = raw_split(X, y, TABLES, seed)
     X_fit, X_valid, _, y_valid = train_test_split(X_train, y_train, test_size=0.3,
                                                   stratify=y_train, random_state=seed)
     scaler = StandardScaler().fit(X_fit)
