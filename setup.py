@@ -27,7 +27,7 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=7", "pyod>=2.0", "hypothesis>=6", *DISTRIBUTED],
+        "test": ["pytest>=7", "pyod>=2.0", "hypothesis>=6", "docutils>=0.18.1", *DISTRIBUTED],
         "distributed": DISTRIBUTED,
         "bench": ["pyod>=2.0", "matplotlib>=3.7"],
         "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",

@@ -25,3 +25,18 @@ def test_docstring_documents_every_parameter_once_in_signature_order(cls):
     documented = re.findall(r"^    (\w+) : ", cls.__doc__.split("\n    Attributes\n")[0],
                             re.MULTILINE)
     assert documented == list(inspect.signature(cls).parameters)
+
+
+def test_readme_renders_without_a_docutils_warning():
+    # PyPI renders README.rst with docutils and shows raw text on any error, such as a
+    # list-table whose rows lost their indentation.
+    from docutils.core import publish_doctree
+
+    readme = DOCS.parent / "README.rst"
+    messages = []
+    doctree = publish_doctree(readme.read_text(), source_path=str(readme),
+                              settings_overrides={"report_level": 5, "halt_level": 5})
+    for message in doctree.findall(lambda node: node.tagname == "system_message"):
+        messages.append(message.astext())
+    assert not messages, messages
+    assert len(list(doctree.findall(lambda node: node.tagname == "table"))) >= 3
