@@ -340,6 +340,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit(self, X):
+        self._check_layer_widths()
         X = self._validate_input(X, reset=True)
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -365,6 +366,22 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.net_, self.history_ = net, net.history
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
+
+    def _check_layer_widths(self):
+        """Refuse a ``*_hidden`` parameter that is not a list of layer widths.
+
+        ``_parameter_constraints`` checks that it is a tuple; its items are checked
+        here, so that an empty tuple or a width of 0 is named rather than failing
+        inside torch.
+        """
+        for name, widths in self.get_params(deep=False).items():
+            if name.endswith("_hidden") and not (widths and all(
+                    isinstance(width, Integral) and not isinstance(width, bool)
+                    and width > 0 for width in widths)):
+                raise ValueError(
+                    f"The '{name}' parameter of {type(self).__name__} must be a "
+                    f"non-empty tuple of positive integers (layer widths). Got "
+                    f"{widths!r} instead.")
 
     def _rows_for_offset(self, X, seed):
         """The training rows whose scores set ``offset_``: all of them by default."""

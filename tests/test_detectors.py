@@ -263,3 +263,29 @@ def test_min_steps_below_the_epochs_steps_changes_nothing(cls, blobs):
     detector = fast(cls, min_steps=100).fit(blobs[0])
     np.testing.assert_array_equal(detector.score_samples(blobs[1]), reference)
     assert len(detector.history_[-1, "batches"]) == len(blobs[0]) // 32
+
+
+def test_alad_lays_out_the_official_arrhythmia_networks():
+    # alad/arrhythmia_utilities.py of the official code: E 274-256-128-64,
+    # G 64-128-256-274, D_xz x 128 (batch norm) and z 128 then joint 256,
+    # D_xx 548-256-128, D_zz 128-64-32.
+    X = np.random.RandomState(0).normal(size=(64, 274))
+    detector = fast(ALAD, epochs=1, latent_dim=64, batch_size=32,
+                    encoder_hidden=(256, 128), generator_hidden=(128, 256),
+                    discriminator_hidden=(256, 128),
+                    latent_discriminator_hidden=(64, 32)).fit(X)
+
+    def shapes(module):
+        return [tuple(layer.weight.shape[::-1]) for layer in module.modules()
+                if isinstance(layer, torch.nn.Linear)]
+
+    net = detector.net_
+    assert shapes(net.encoder_) == [(274, 256), (256, 128), (128, 64)]
+    assert shapes(net.generator_) == [(64, 128), (128, 256), (256, 274)]
+    xz = net.discriminator_xz_
+    assert shapes(xz.x_branch) == [(274, 128)]
+    assert any(isinstance(layer, torch.nn.BatchNorm1d) for layer in xz.x_branch)
+    assert shapes(xz.z_branch) == [(64, 128)]
+    assert shapes(xz.joint) == [(256, 256)] and shapes(xz.head) == [(256, 1)]
+    assert shapes(net.discriminator_xx_) == [(548, 256), (256, 128), (128, 1)]
+    assert shapes(net.discriminator_zz_) == [(128, 64), (64, 32), (32, 1)]

@@ -395,3 +395,18 @@ def test_saving_needs_a_fitted_model_and_leaves_out_callbacks(train, tmp_path):
     with pytest.warns(UserWarning, match="callbacks are code"):
         detector.save(tmp_path / "model.safetensors")
     assert skgan_ad.load(tmp_path / "model.safetensors").callbacks is None
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("widths", [(), (0,), (16, -8), (8.5,), (True,), ("64",)])
+def test_layer_widths_that_are_not_positive_integers_get_a_clear_error(cls, widths,
+                                                                       fitted, train):
+    detector = fitted[cls]
+    before = detector.score_samples(train[:20])
+    names = [name for name in detector.get_params() if name.endswith("_hidden")]
+    assert names
+    for name in names:
+        with pytest.raises(ValueError, match=f"'{name}' .* positive integers"):
+            detector.set_params(**{name: widths}).fit(train)
+        detector.set_params(**{name: cls().get_params()[name]})
+        np.testing.assert_array_equal(detector.score_samples(train[:20]), before)

@@ -65,10 +65,14 @@ class ALAD(BaseGANDetector):
     generator_hidden : tuple of int, default=(64, 128)
         Hidden layers of G, ReLU, linear output [code].
     discriminator_hidden : tuple of int, default=(128,)
-        Width of D_xz's x branch (with batch norm), z branch and joint layer (dropout
-        0.5), and of D_xx's feature layer (dropout 0.2); LeakyReLU(0.2) [code].
+        Hidden layers of D_xx, the last being the feature layer of the "fm" score
+        (dropout 0.2). D_xz has one layer of width ``discriminator_hidden[-1]`` on x
+        (with batch norm) and on z (dropout 0.5), then a joint layer of width
+        ``discriminator_hidden[0]`` (dropout 0.5). All LeakyReLU(0.2). This is how
+        both official tabular networks are laid out: ``(128,)`` for KDD99 and
+        ``(256, 128)`` for Arrhythmia [code].
     latent_discriminator_hidden : tuple of int, default=(32,)
-        Feature layer of D_zz, dropout 0.2 [code].
+        Hidden layers of D_zz, dropout 0.2 [code]; ``(64, 32)`` for Arrhythmia.
     epochs : int, default=10
         Passes over the training data. The official code has no default (users of
         the EGBAD repository report about 100 epochs on KDD99, issue #7); 10 passes
@@ -165,15 +169,16 @@ class ALAD(BaseGANDetector):
 
     def _build_modules(self):
         blocks = self._blocks()
-        hidden, width = self.discriminator_hidden, self.discriminator_hidden[-1]
+        hidden = self.discriminator_hidden
+        branch, joint = (hidden[-1],), (hidden[0],)
         modules = {
             "encoder": blocks.encoder(self.latent_dim, self.encoder_hidden),
             "generator": blocks.generator(self.latent_dim, self.generator_hidden,
                                           activation="relu"),
             "discriminator_xz": JointDiscriminator(
-                x_branch=blocks.x_branch(hidden, batch_norm=True),
-                z_branch=mlp(self.latent_dim, hidden, dropout=0.5),
-                joint=mlp(2 * width, hidden, dropout=0.5),
+                x_branch=blocks.x_branch(branch, batch_norm=True),
+                z_branch=mlp(self.latent_dim, branch, dropout=0.5),
+                joint=mlp(2 * hidden[-1], joint, dropout=0.5),
             ),
             "discriminator_xx": PairDiscriminator(blocks.pair_body(hidden, dropout=0.2)),
             "discriminator_zz": PairDiscriminator(
