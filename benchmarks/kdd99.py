@@ -109,8 +109,10 @@ def load_data(path):
 
 
 def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
-                  min_steps=None):
+                  min_steps=None, extra=None):
     """One of ``DETECTORS``, seeded where it takes a seed, on the CPU.
+
+    ``extra``: further parameters of one of ours (``OURS``).
 
     Returns
     -------
@@ -126,7 +128,7 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
             params["epochs"] = epochs
         if min_steps is not None:
             params["min_steps"] = min_steps
-        return getattr(skgan_ad, name)(**params), "sklearn"
+        return getattr(skgan_ad, name)(**params, **(extra or {})), "sklearn"
     from pyod.models import (
         alad,
         anogan,
@@ -158,8 +160,10 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
 
 
 def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
-                  min_steps=None, quick=False):
+                  min_steps=None, quick=False, extra=None):
     """Fit one detector on ``X_train`` and score ``X_test``, with one torch thread.
+
+    ``extra``: further parameters of one of ours, as in :func:`make_detector`.
 
     Returns
     -------
@@ -181,7 +185,7 @@ def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
             X_train = X_train[np.random.RandomState(seed).choice(len(X_train), rows,
                                                                  replace=False)]
     detector, convention = make_detector(name, seed, X_train.shape[1], epochs,
-                                         pyod_epochs, min_steps)
+                                         pyod_epochs, min_steps, extra)
     # PyOD's GAN detectors draw from the global generators (they take no seed).
     torch.manual_seed(seed)
     np.random.seed(seed)
