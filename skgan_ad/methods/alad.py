@@ -44,6 +44,11 @@ class ALAD(BaseGANDetector):
     epochs barely move the networks (``benchmarks/results/alad_validation.md``), and
     the ``min_steps`` default (4,000 steps) did not raise ALAD's mean validation AUROC
     on the small ADBench tables (``benchmarks/results/min_steps_validation.md``).
+    For Arrhythmia the official code sets ``latent_dim=64, batch_size=32,
+    encoder_hidden=(256, 128), generator_hidden=(128, 256),
+    discriminator_hidden=(256, 128), latent_discriminator_hidden=(64, 32)``
+    (``alad/arrhythmia_utilities.py``); on the paper's Arrhythmia protocol, unscaled
+    features, these give F1 0.5455 (paper: 0.5152; ``benchmarks/results/adbench.md``).
 
     Parameters
     ----------
