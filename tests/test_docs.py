@@ -33,10 +33,9 @@ def test_readme_renders_without_a_docutils_warning():
     from docutils.core import publish_doctree
 
     readme = DOCS.parent / "README.rst"
-    messages = []
     doctree = publish_doctree(readme.read_text(), source_path=str(readme),
                               settings_overrides={"report_level": 5, "halt_level": 5})
-    for message in doctree.findall(lambda node: node.tagname == "system_message"):
-        messages.append(message.astext())
+    messages = [message.astext() for message in
+                doctree.findall(lambda node: node.tagname == "system_message")]
     assert not messages, messages
     assert len(list(doctree.findall(lambda node: node.tagname == "table"))) >= 3
