@@ -5,15 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from skgan_ad import (
-    ALAD,
-    EGBAD,
-    AnoGAN,
-    FAnoGAN,
-    FenceGAN,
-    GANomaly,
-    SimultaneousEncoderGAN,
-)
+from skgan_ad import AnoGAN, FAnoGAN, FenceGAN, all_detectors
 
 #: Real data sets live beside the repository (../shared/data) or where SKGAN_AD_DATA says.
 DATA_DIR = Path(os.environ.get("SKGAN_AD_DATA",
@@ -23,7 +15,7 @@ KDD99_FILE = DATA_DIR / "kdd99" / "kddcup.data_10_percent.gz"
 #: Every public estimator, in a configuration that trains in about a second: exactly
 #: ``epochs`` passes (``min_steps=0``), which these tests' data make enough.
 FAST = dict(epochs=3, batch_size=32, lr=1e-3, min_steps=0, random_state=0)
-ESTIMATORS = [EGBAD, ALAD, GANomaly, FenceGAN, SimultaneousEncoderGAN, AnoGAN, FAnoGAN]
+ESTIMATORS = [cls for _, cls in all_detectors()]
 #: Settings a class needs on top of FAST.
 FAST_EXTRA = {# FenceGAN's verdict swings under large steps (at FAST's 1e-3 it ranks
               # KDD99 backwards): its default D learning rate, G's twice D's.
