@@ -12,27 +12,16 @@ import sys
 import time
 
 import numpy as np
-import torch
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from . import (
-    ALAD,
-    EGBAD,
-    AnoGAN,
-    FAnoGAN,
-    FenceGAN,
-    GANomaly,
-    SimultaneousEncoderGAN,
-    __version__,
-)
+from . import __version__, all_detectors
 from .datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 
-#: The package's detectors, in the order of the papers, then the reference.
-GAN_DETECTORS = (AnoGAN, FAnoGAN, EGBAD, ALAD, GANomaly, FenceGAN, SimultaneousEncoderGAN)
+#: The package's detectors, then the reference.
 REFERENCE = "IsolationForest"
-DETECTOR_NAMES = (*(cls.__name__ for cls in GAN_DETECTORS), REFERENCE)
+DETECTOR_NAMES = (*(name for name, _ in all_detectors()), REFERENCE)
 
 
 def _detectors(args):
@@ -41,7 +30,7 @@ def _detectors(args):
         common["epochs"] = args.epochs
     if args.min_steps is not None:
         common["min_steps"] = args.min_steps
-    detectors = {cls.__name__: cls(**common) for cls in GAN_DETECTORS}
+    detectors = {name: cls(**common) for name, cls in all_detectors()}
     detectors[REFERENCE] = IsolationForest(random_state=args.seed)
     return {name: detectors[name] for name in args.detectors}
 
@@ -61,7 +50,7 @@ def demo(args):
     X_train, X_test, y_test = kdd99_paper_split(data.data, data.target, args.seed)
     print(f"skgan_ad {__version__} demo: KDD99 ({data.source}), paper protocol: "
           f"{len(X_train):,} normal training rows, {len(X_test):,} test rows, "
-          f"{y_test.mean():.1%} anomalies; torch threads: {torch.get_num_threads()}")
+          f"{y_test.mean():.1%} anomalies; one torch thread per fit (n_jobs=None)")
     rows = []
     for name, detector in _detectors(args).items():
         pipeline = make_pipeline(make_kdd99_preprocessor(args.scaler), detector)

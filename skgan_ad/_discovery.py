@@ -1,5 +1,7 @@
 """Finding the package's detectors, as :func:`sklearn.utils.all_estimators` does."""
 
+from . import methods
+
 __all__ = ["all_detectors"]
 
 
@@ -20,6 +22,4 @@ def all_detectors():
     >>> [name for name, _ in all_detectors()][:3]
     ['ALAD', 'AnoGAN', 'EGBAD']
     """
-    from . import methods
-
     return [(name, getattr(methods, name)) for name in methods.__all__]

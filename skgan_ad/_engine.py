@@ -1,9 +1,11 @@
 """The adversarial training engine: one skorch net that trains any set of modules.
 
-Every detector trains through :class:`AdversarialNet`. A method supplies three things:
-a builder of its named modules, the grouping of those modules into optimizers, and a
-training step that updates them from one batch. The net does the rest the way skorch
-does it: epochs, device placement, callbacks (progress bar, history, user callbacks),
+Every detector trains through :class:`AdversarialNet`. A method supplies its named
+modules, the grouping of those modules into optimizers, its training phases and a
+training step that updates them from one batch. The step asks the net for what it
+needs (noise, the current phase, epoch and batch, :meth:`AdversarialNet.minimise`),
+and the net does the rest the way skorch does it: epochs, device placement, gradient
+scaling, callbacks (progress bar, history, ``on_grad_computed``, user callbacks),
 pickling, and an exponential moving average of the weights for scoring.
 """
 
@@ -19,29 +21,25 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
+from skorch.utils import TeeGenerator
 
 from .exceptions import TrainingDivergedError
 
-__all__ = ["AdversarialNet", "FitAborted", "net_factory"]
-
-#: The gradient scaler of float16 training (None otherwise), set for one training
-#: step; ``skgan_ad.methods._losses.minimise`` reads it.
-active_grad_scaler = contextvars.ContextVar("grad_scaler", default=None)
+__all__ = ["AdversarialNet", "FitAborted", "net_factory", "pad_rows", "resolve_device"]
 
 
-@contextlib.contextmanager
-def _scaled_by(scaler):
-    """Make ``minimise`` scale losses and step optimizers through ``scaler``.
-
-    float16 gradients underflow; a :class:`torch.amp.GradScaler` multiplies the loss
-    before back-propagating and skips the steps whose gradients overflowed. ``None``
-    leaves :func:`minimise` unscaled.
-    """
-    token = active_grad_scaler.set(scaler)
+def resolve_device(device):
+    """Turn ``"auto"`` into ``"cuda"`` when a GPU is available, else ``"cpu"``."""
+    if isinstance(device, str) and device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        yield
-    finally:
-        active_grad_scaler.reset(token)
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available; "
+                         "use device='auto' or 'cpu'.")
+    return str(resolved)
 
 
 class FitAborted(Exception):
@@ -87,6 +85,25 @@ class _BatchIterator:
                 yield x, x_other
 
 
+class _EpochLoss(PassthroughScoring):
+    """The epoch's mean of one loss over the batches that computed it; NaN if none did.
+
+    A method's phases compute different losses (f-AnoGAN's encoder phase has no critic
+    loss); recording NaN keeps every epoch's row, and so every column of the printed
+    log, the same.
+    """
+
+    def __init__(self, name):
+        super().__init__(name, lower_is_better=None, on_train=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            score = self.get_avg_score(net.history)
+        except KeyError:
+            score = math.nan
+        net.history.record(self.name, score)
+
+
 class AdversarialNet(NeuralNet):
     """skorch net holding several modules and optimizers, trained by a supplied step.
 
@@ -103,10 +120,14 @@ class AdversarialNet(NeuralNet):
         in place of the net's ``optimizer`` and ``lr``.
     step : callable
         ``step(net, x, x_other) -> dict[str, torch.Tensor]`` performs every update of
-        one training iteration and returns the named losses; each is recorded in the
-        batch history and averaged per epoch. ``train_loss`` is their sum.
+        one training iteration through :meth:`minimise` and returns the named losses;
+        each is recorded in the batch history and averaged per epoch. ``train_loss``
+        is their sum.
     loss_names : tuple of str
-        Names of the losses returned by ``step``.
+        Names of the losses ``step`` may return.
+    phases : tuple of (str, int)
+        The training phases in order, each with its number of epochs; ``max_epochs``
+        is their total, and :attr:`phase` names the current one.
     ema_decay : float or None
         Decay of an exponential moving average of the weights of ``ema_modules``; the
         averaged copies (``<name>_ema_``) are the ones :meth:`scoring_module` returns.
@@ -116,14 +137,15 @@ class AdversarialNet(NeuralNet):
     ema_modules : tuple of str
         Modules to average.
     independent_batches : bool
-        Whether ``step`` receives a second, independently shuffled batch.
+        Whether ``step`` receives a second, independently shuffled batch as
+        ``x_other`` (otherwise ``x_other`` is ``x``).
     seed : int
         Seed of the batch order.
     min_steps : int
-        Fewest training steps (batches) of a fit. When ``max_epochs`` passes over the
-        data give fewer, every epoch makes the same number of passes, the fewest that
-        reach ``min_steps``; epochs keep their meaning for a method's phases and the
-        history. 0 trains exactly ``max_epochs`` passes.
+        Fewest training steps (batches) of a fit. When the phases' epochs give fewer,
+        every epoch makes the same number of passes, the fewest that reach
+        ``min_steps``; epochs keep their meaning for the phases and the history.
+        0 trains exactly one pass per epoch.
     precision : {"float32", "bfloat16", "float16"}
         Precision of the forward passes: "float32", or mixed precision through
         :func:`torch.autocast` with that dtype (weights, optimizer state and moving
@@ -135,19 +157,22 @@ class AdversarialNet(NeuralNet):
         as ``compile__<name>`` (e.g. ``compile__mode="reduce-overhead"``). In-place
         compilation keeps the modules' names, state dicts and pickling as they are.
     **kwargs
-        Passed to :class:`skorch.NeuralNet` (``optimizer``, ``lr``, ``max_epochs``,
-        ``batch_size``, ``callbacks``, ``device``, ``verbose``...).
+        Passed to :class:`skorch.NeuralNet` (``optimizer``, ``lr``, ``batch_size``,
+        ``callbacks``, ``device``, ``verbose``...).
     """
 
     def __init__(self, build_modules, optimizer_groups, step, loss_names, *,
-                 ema_decay=None, ema_modules=(), independent_batches=True, seed=0,
-                 min_steps=0, precision="float32", **kwargs):
+                 phases=(("train", 1),), ema_decay=None, ema_modules=(),
+                 independent_batches=False, seed=0, min_steps=0, precision="float32",
+                 **kwargs):
         kwargs.setdefault("train_split", None)
+        kwargs.setdefault("max_epochs", sum(epochs for _, epochs in phases))
         super().__init__(module=None, criterion=None, **kwargs)
         self.build_modules = build_modules
         self.optimizer_groups = optimizer_groups
         self.step = step
         self.loss_names = loss_names
+        self.phases = phases
         self.ema_decay = ema_decay
         self.ema_modules = ema_modules
         self.independent_batches = independent_batches
@@ -157,11 +182,8 @@ class AdversarialNet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        return [
-            *super()._default_callbacks,
-            *((name, PassthroughScoring(name=name, on_train=True))
-              for name in self.loss_names),
-        ]
+        return [*super()._default_callbacks,
+                *((name, _EpochLoss(name)) for name in self.loss_names)]
 
     def initialize_module(self):
         self.module_names_ = []
@@ -198,6 +220,74 @@ class AdversarialNet(NeuralNet):
                              if self.precision == "float16" else None)
         return self
 
+    # -- What a method's training step uses ------------------------------------------
+
+    @property
+    def epoch(self):
+        """The current epoch, counted from 1 (skorch opens its history row first)."""
+        return len(self.history)
+
+    @property
+    def batch_index(self):
+        """The current batch of the epoch, counted from 0."""
+        return len(self.history[-1, "batches"]) - 1
+
+    @property
+    def phase(self):
+        """The name of the current training phase (see ``phases``)."""
+        epochs_before = 0
+        for name, epochs in self.phases:
+            epochs_before += epochs
+            if self.epoch <= epochs_before:
+                return name
+        return self.phases[-1][0]
+
+    def sample_noise(self, n_rows, size):
+        """Standard normal noise of shape ``(n_rows, size)`` on the batch's device."""
+        return torch.randn(n_rows, size, device=self._batch_device)
+
+    def backward(self, loss):
+        """Back-propagate ``loss``, scaled when float16 training needs it."""
+        if self.grad_scaler_ is not None:
+            loss = self.grad_scaler_.scale(loss)
+        loss.backward()
+
+    def minimise(self, loss, *optimizers):
+        """Take one step of ``optimizers`` down the gradient of ``loss``.
+
+        Zeroes their gradients, back-propagates (:meth:`backward`), notifies the
+        callbacks' ``on_grad_computed`` with the parameters about to be stepped (so
+        :class:`skorch.callbacks.GradientNormClipping` and user callbacks see every
+        update, with float16 gradients already unscaled), then steps them.
+        """
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        self.backward(loss)
+        scaler = self.grad_scaler_
+        if scaler is not None:
+            for optimizer in optimizers:
+                scaler.unscale_(optimizer)
+        self.notify("on_grad_computed", training=True, batch=self._batch,
+                    named_parameters=TeeGenerator(self._named_parameters_of(optimizers)))
+        for optimizer in optimizers:
+            if scaler is None:
+                optimizer.step()
+            else:
+                scaler.step(optimizer)
+        if scaler is not None:
+            scaler.update()
+
+    def _named_parameters_of(self, optimizers):
+        """``(module.parameter name, parameter)`` of the modules ``optimizers`` update."""
+        for group, spec in self.optimizer_groups.items():
+            if any(getattr(self, group + "_") is optimizer for optimizer in optimizers):
+                module_names = spec[0] if callable(spec[-1]) else spec
+                for name in module_names:
+                    for key, parameter in getattr(self, name + "_").named_parameters():
+                        yield f"{name}.{key}", parameter
+
+    # -- The training loop -----------------------------------------------------------
+
     def forward_context(self):
         """The context of the forward passes: the net's ``precision`` and compilation."""
         context = contextlib.ExitStack()
@@ -228,7 +318,8 @@ class AdversarialNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         self._set_training(True)
         x, x_other = (part.to(self.device, non_blocking=True) for part in batch)
-        with self.forward_context(), _scaled_by(self.grad_scaler_):
+        self._batch, self._batch_device = batch, x.device
+        with self.forward_context():
             losses = self.step(self, x, x_other)
         # One device-to-host transfer for all losses, not one per loss.
         values = torch.stack([loss.detach() for loss in losses.values()]).tolist()
@@ -238,8 +329,8 @@ class AdversarialNet(NeuralNet):
         if diverged:
             raise TrainingDivergedError(
                 f"training diverged: {diverged[0]} became "
-                f"{values[list(losses).index(diverged[0])]} at epoch {len(self.history)}, "
-                f"batch {len(self.history[-1, 'batches'])}. Try a lower learning rate "
+                f"{values[list(losses).index(diverged[0])]} at epoch {self.epoch}, "
+                f"batch {self.batch_index + 1}. Try a lower learning rate "
                 f"(lr={self.lr} now) or scaling the features (e.g. StandardScaler).")
         self._update_ema()
         # A host tensor, so skorch's ``loss.item()`` does not synchronise again.
@@ -255,6 +346,7 @@ class AdversarialNet(NeuralNet):
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self._last_epoch = None
+        self._batch = self._batch_device = None
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """Run the epochs; on an interrupt keep the model of the last finished epoch.
@@ -299,20 +391,34 @@ class AdversarialNet(NeuralNet):
         return average if average is not None else getattr(self, name + "_")
 
     def score_in_batches(self, X, score_fn, batch_size):
-        """Apply ``score_fn(net, x_batch)`` to ``X`` batch by batch, in eval mode.
+        """Apply ``score_fn(net, x_batch)`` to ``X`` in batches of ``batch_size`` rows.
 
-        ``X`` is a 2-D array of any float dtype or a sparse matrix. Only one batch at a
-        time is converted to float32 and moved to the device, so memory is bounded by
-        the batch, not by ``X``.
+        Every module is in eval mode, and every batch has exactly ``batch_size`` rows
+        (the last one is padded with copies of its first row), so a row's score does
+        not depend on the other rows nor on how many there are: matrix kernels pick
+        their algorithm, and so their rounding, by the shape. ``X`` is a 2-D array of
+        any float dtype or a sparse matrix; only one batch at a time is converted to
+        float32 and moved to the device, so memory is bounded by the batch, not by
+        ``X``.
         """
         self._set_training(False)
         n_rows = X.shape[0]
         scores = np.empty(n_rows, dtype=np.float64)
         with torch.no_grad(), self.forward_context():
             for start in range(0, n_rows, batch_size):
-                x = torch.from_numpy(_float32_rows(X[start:start + batch_size]))
-                scores[start:start + len(x)] = score_fn(self, x.to(self.device)).double().cpu().numpy()
+                rows = _float32_rows(X[start:start + batch_size])
+                n_batch_rows = len(rows)
+                x = pad_rows(torch.from_numpy(rows), batch_size).to(self.device)
+                scores[start:start + n_batch_rows] = (
+                    score_fn(self, x)[:n_batch_rows].double().cpu().numpy())
         return scores
+
+
+def pad_rows(x, n_rows):
+    """The tensor ``x`` followed by copies of its first row, ``n_rows`` rows in all."""
+    if len(x) >= n_rows:
+        return x
+    return torch.cat([x, x[:1].expand(n_rows - len(x), *x.shape[1:])])
 
 
 #: Builds the net a detector trains, from :class:`AdversarialNet`'s parameters. A

@@ -22,6 +22,8 @@ from safetensors.torch import save_file
 from skorch.history import History
 from sklearn.utils.validation import check_is_fitted
 
+from ._engine import resolve_device
+from ._version import __version__
 from .exceptions import ModelFileError
 
 __all__ = ["load", "save"]
@@ -106,8 +108,6 @@ def save(estimator, path):
         Where to write. The file is written next to it first and then moved into
         place, so an existing file is never left half-written.
     """
-    from . import __version__
-
     check_is_fitted(estimator)
     net = estimator.net_
     tensors = {f"module/{module}/{key}": tensor.detach().cpu().contiguous().clone()
@@ -137,17 +137,6 @@ def save(estimator, path):
     os.replace(partial, path)
 
 
-def _estimator_classes():
-    from .base import BaseGANDetector
-
-    found, pending = {}, [BaseGANDetector]
-    while pending:
-        for subclass in pending.pop().__subclasses__():
-            found[f"{subclass.__module__}.{subclass.__qualname__}"] = subclass
-            pending.append(subclass)
-    return found
-
-
 def _read(path):
     try:
         with safe_open(path, framework="pt", device="cpu") as file:
@@ -164,33 +153,11 @@ def _read(path):
     return metadata, tensors
 
 
-def load(path, *, device=None):
-    """Load a detector written by :meth:`BaseGANDetector.save`.
+def load(path, classes, *, device=None):
+    """Read a detector from ``path``, of one of ``classes`` (``{"module.qualname": class}``).
 
-    Loading runs no code from the file: it holds only tensors and JSON.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The model file.
-    device : str, torch.device or None, default=None
-        Device of the loaded networks; ``None`` keeps the saved ``device`` parameter
-        (``"auto"`` unless the model was fitted with an explicit device).
-
-    Returns
-    -------
-    estimator : BaseGANDetector
-        The fitted detector; it scores exactly as the saved one.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is not a readable skgan_ad model file, was written by a newer
-        format, fails its checksum, or its weights do not fit the named estimator.
+    :func:`skgan_ad.load` documents the behaviour; ``device=None`` keeps the saved one.
     """
-    from . import __version__
-    from .base import resolve_device
-
     metadata, tensors = _read(path)
     try:
         version = int(metadata["format_version"])
@@ -201,9 +168,8 @@ def load(path, *, device=None):
                 f"format {FORMAT_VERSION} and older. Upgrade skgan_ad to load it.")
         if _checksum(tensors) != metadata["sha256"]:
             raise ModelFileError(f"{path} fails its checksum: the weights are corrupted.")
-        classes = _estimator_classes()
         if metadata["estimator"] not in classes:
-            raise ModelFileError(f"{path} holds a {metadata['estimator']}, which is not a "
+            raise ModelFileError(f"{path} holds a model of class {metadata['estimator']}, which is not a "
                                  "detector known to this skgan_ad.")
         params = {name: _decode_param(value)
                   for name, value in json.loads(metadata["params"]).items()}

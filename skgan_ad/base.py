@@ -17,25 +17,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine import FitAborted, net_factory
+from . import _persistence
+from ._engine import FitAborted, net_factory, resolve_device
 from .exceptions import ModelFileError, TrainingDivergedError
 from .networks import make_blocks
 
 __all__ = ["BaseGANDetector"]
-
-
-def resolve_device(device):
-    """Turn ``"auto"`` into ``"cuda"`` when a GPU is available, else ``"cpu"``."""
-    if isinstance(device, str) and device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available; "
-                         "use device='auto' or 'cpu'.")
-    return str(resolved)
 
 
 #: Set by ``validate_data`` at the start of fit; restored when a fit fails.
@@ -146,8 +133,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     A subclass describes its method through four hooks: :meth:`_build_modules` (the
     named torch modules), :meth:`_optimizer_groups`, :meth:`_train_step` (one
     iteration of the method's losses) and :meth:`_anomaly_score` (the paper's score,
-    higher = more anomalous). Training, thresholds, input checks and batching live
-    here and in :class:`skgan_ad._engine.AdversarialNet`.
+    higher = more anomalous), and declares facts the engine acts on: ``_loss_names``,
+    ``_ema_modules``, ``_uses_second_batch`` and :meth:`_phases`. Training,
+    thresholds, input checks and batching live here and in
+    :class:`skgan_ad._engine.AdversarialNet`.
 
     ``score_samples`` is the negated anomaly score (higher = more normal, the
     scikit-learn convention), ``offset_`` is its ``contamination`` quantile on the
@@ -186,6 +175,16 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     _loss_names = ()
     #: Modules whose moving average is used at scoring time.
     _ema_modules = ()
+    #: Whether the training step reads a second, independently shuffled batch
+    #: (``x_other``); otherwise ``x_other`` is ``x`` and no second shuffle is drawn.
+    _uses_second_batch = False
+
+    def _phases(self):
+        """The training phases in order: ``((name, epochs), ...)``.
+
+        The net's ``phase`` names the current one; the fit's epochs are their total.
+        """
+        return (("train", self.epochs),)
 
     @abstractmethod
     def _build_modules(self):
@@ -197,7 +196,12 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _train_step(self, net, x, x_other):
-        """Run one training iteration on a batch; return the named losses."""
+        """Run one training iteration on a batch; return the named losses.
+
+        ``net`` is the :class:`~skgan_ad._engine.AdversarialNet`: its modules
+        (``net.generator_``...), optimizers, ``minimise``, ``sample_noise``,
+        ``phase``, ``epoch`` and ``batch_index``.
+        """
 
     @abstractmethod
     def _anomaly_score(self, net, x):
@@ -289,8 +293,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             optimizer_groups=self._optimizer_groups(),
             step=self._train_step,
             loss_names=self._loss_names,
+            phases=tuple((name, epochs) for name, epochs in self._phases() if epochs),
             ema_decay=self.ema_decay,
             ema_modules=self._ema_modules,
+            independent_batches=self._uses_second_batch,
             seed=seed,
             min_steps=self.min_steps,
             precision=self.precision,
@@ -303,7 +309,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             optimizer=functools.partial(torch.optim.Adam, betas=(self.beta1, 0.999),
                                         fused=True),
             lr=self.lr,
-            max_epochs=self.epochs,
             batch_size=self.batch_size,
             callbacks=callbacks,
             device=device,
@@ -462,9 +467,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The detector, unchanged.
         """
-        from ._persistence import save
-
-        save(self, path)
+        _persistence.save(self, path)
         return self
 
     @classmethod
@@ -488,12 +491,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         skgan_ad.exceptions.ModelFileError
             If the file is unreadable, corrupted, or holds another kind of detector.
         """
-        from ._persistence import load
-
-        estimator = load(path, device=device)
+        estimator = _persistence.load(path, _detector_classes(), device=device)
         if not isinstance(estimator, cls):
-            raise ModelFileError(f"{path} holds a {type(estimator).__name__} model, not "
-                                 f"a {cls.__name__}; use skgan_ad.load to load any model.")
+            raise ModelFileError(f"{path} holds a model of class {type(estimator).__name__}, "
+                                 f"not {cls.__name__}; use skgan_ad.load to load any model.")
         return estimator
 
     def predict(self, X):
@@ -512,3 +513,41 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         labels = np.ones(decision.shape[0], dtype=int)
         labels[decision < 0] = -1
         return labels
+
+
+def _detector_classes(cls=BaseGANDetector):
+    """``cls`` and its subclasses by ``module.qualname``: the classes a file may name."""
+    found, pending = {}, [cls]
+    while pending:
+        current = pending.pop()
+        found[f"{current.__module__}.{current.__qualname__}"] = current
+        pending.extend(current.__subclasses__())
+    return found
+
+
+def load(path, *, device=None):
+    """Load a detector written by :meth:`BaseGANDetector.save`.
+
+    Loading runs no code from the file: it holds only tensors and JSON, and the class
+    it names must be a detector already imported.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    device : str, torch.device or None, default=None
+        Device of the loaded networks; ``None`` keeps the saved ``device`` parameter
+        (``"auto"`` unless the model was fitted with an explicit device).
+
+    Returns
+    -------
+    estimator : BaseGANDetector
+        The fitted detector; it scores exactly as the saved one.
+
+    Raises
+    ------
+    skgan_ad.exceptions.ModelFileError
+        If the file is not a readable skgan_ad model file, was written by a newer
+        format, fails its checksum, or its weights do not fit the named estimator.
+    """
+    return _persistence.load(path, _detector_classes(), device=device)

@@ -25,7 +25,6 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.hf import AccelerateMixin
 
 from ._engine import AdversarialNet, net_factory
-from .methods._losses import backward_by
 
 __all__ = ["AcceleratedAdversarialNet", "accelerated_training", "score_dask_array"]
 
@@ -142,7 +141,7 @@ class AcceleratedAdversarialNet(AccelerateMixin, AdversarialNet):
     skorch's :class:`~skorch.hf.AccelerateMixin` prepares the modules and optimizers
     (device placement, ``DistributedDataParallel`` over processes, mixed precision);
     this class adds what a net with several modules and a method-supplied step needs:
-    the step back-propagates with ``accelerator.backward``, each process trains on its
+    :meth:`backward` goes through ``accelerator.backward``, each process trains on its
     share of every epoch's batches (``batch_size`` is per process), and after training
     the unwrapped modules score on the accelerator's device.
 
@@ -179,11 +178,14 @@ class AcceleratedAdversarialNet(AccelerateMixin, AdversarialNet):
 
     def train_step(self, batch, **fit_params):
         # AccelerateMixin.train_step accumulates over ``module_``; this net's modules
-        # are several, and its step calls minimise, which must back-propagate through
-        # the accelerator (loss scaling, gradient accumulation).
+        # are several.
         modules = [getattr(self, name + "_") for name in self.module_names_]
-        with self.accelerator.accumulate(*modules), backward_by(self.accelerator.backward):
+        with self.accelerator.accumulate(*modules):
             return super(AccelerateMixin, self).train_step(batch, **fit_params)
+
+    def backward(self, loss):
+        # Through the accelerator: its loss scaling and gradient accumulation.
+        self.accelerator.backward(loss)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)

@@ -70,7 +70,8 @@ def test_grid_search_with_labelled_scorers(kdd99):
     search = GridSearchCV(pipeline, grid, scoring=ANOMALY_SCORERS, refit="roc_auc",
                           cv=StratifiedKFold(3, shuffle=True, random_state=0))
     search.fit(X_test, y_test)
-    assert search.best_params_["alad__latent_dim"] in (4, 16)
+    # The parameters reach the detector through the pipeline: the candidates differ.
+    assert np.ptp(search.cv_results_["mean_test_roc_auc"]) > 0
     for metric in ANOMALY_SCORERS:
         assert np.isfinite(search.cv_results_[f"mean_test_{metric}"]).all()
     assert search.best_score_ == search.cv_results_["mean_test_roc_auc"].max()

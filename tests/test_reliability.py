@@ -307,8 +307,8 @@ def test_a_file_of_another_estimator_is_refused(fitted, tmp_path):
     first, second = ESTIMATORS[:2]
     path = tmp_path / "model.safetensors"
     fitted[first].save(path)
-    with pytest.raises(ModelFileError, match=f"holds a {first.__name__} model, not a "
-                                             f"{second.__name__}"):
+    with pytest.raises(ModelFileError, match=f"holds a model of class {first.__name__}, "
+                                             f"not {second.__name__}"):
         second.load(path)
 
 

@@ -1,12 +1,9 @@
-"""Loss terms and update helpers shared by the methods."""
+"""Loss terms and gradient helpers shared by the methods."""
 
 import contextlib
-import contextvars
 
 import torch
 import torch.nn.functional as F
-
-from .._engine import active_grad_scaler
 
 
 def bce(logits, target):
@@ -22,38 +19,6 @@ def bce_per_row(logits):
 def feature_distance(a, b, degree):
     """Row-wise ``degree``-norm of ``a - b`` over the flattened features."""
     return torch.linalg.vector_norm((a - b).flatten(1), ord=degree, dim=1)
-
-
-#: How :func:`minimise` back-propagates. A context variable, so an engine that trains
-#: one net its own way (an Accelerator scales the loss for mixed precision and gradient
-#: accumulation) changes it for that net's training steps only.
-_backward = contextvars.ContextVar("backward", default=torch.Tensor.backward)
-
-
-@contextlib.contextmanager
-def backward_by(backward):
-    """Make :func:`minimise` call ``backward(loss)`` instead of ``loss.backward()``."""
-    token = _backward.set(backward)
-    try:
-        yield
-    finally:
-        _backward.reset(token)
-
-
-def minimise(loss, *optimizers):
-    """Zero the gradients of ``optimizers``, back-propagate ``loss`` and step them."""
-    for optimizer in optimizers:
-        optimizer.zero_grad(set_to_none=True)
-    scaler = active_grad_scaler.get()
-    if scaler is None:
-        _backward.get()(loss)
-        for optimizer in optimizers:
-            optimizer.step()
-        return
-    _backward.get()(scaler.scale(loss))
-    for optimizer in optimizers:
-        scaler.step(optimizer)
-    scaler.update()
 
 
 @contextlib.contextmanager

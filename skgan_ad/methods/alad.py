@@ -6,7 +6,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import JointDiscriminator, PairDiscriminator, mlp, xavier_init
-from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
+from ._losses import bce, bce_per_row, feature_distance, frozen
 
 __all__ = ["ALAD"]
 
@@ -138,6 +138,8 @@ class ALAD(BaseGANDetector):
     }
     _loss_names = ("d_loss", "g_loss", "e_loss")
     _ema_modules = ("encoder", "generator", "discriminator_xx")
+    # The official code updates G and E on another batch than D.
+    _uses_second_batch = True
 
     def __init__(self, *, score_type="fm", enable_dzz=True, spectral_norm=False,
                  latent_dim=32, encoder_hidden=(64,), generator_hidden=(64, 128),
@@ -210,7 +212,7 @@ class ALAD(BaseGANDetector):
 
         # Discriminators, on batch x with fresh noise. The official code steps D_zz
         # even when it is disabled; it then simply has no effect on E and G.
-        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x), self.latent_dim)
         with torch.no_grad():
             z_enc, x_gen = E(x), G(z)
             x_rec, z_rec = G(z_enc), E(x_gen)
@@ -218,11 +220,11 @@ class ALAD(BaseGANDetector):
         d_xx = bce(D_xx(x, x)[0], 1.0) + bce(D_xx(x, x_rec)[0], 0.0)
         d_zz = bce(D_zz(z, z)[0], 1.0) + bce(D_zz(z, z_rec)[0], 0.0)
         d_loss = d_xz + d_xx + d_zz
-        minimise(d_loss, net.optimizer_d_)
+        net.minimise(d_loss, net.optimizer_d_)
 
         # Generator and encoder, on another batch with fresh noise.
         x = x_other
-        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x), self.latent_dim)
         with frozen(D_xz, D_xx, D_zz):
             z_enc, x_gen = E(x), G(z)
             # The (x, x) and (z, z) terms of the cycle costs do not depend on E or G;
@@ -235,7 +237,7 @@ class ALAD(BaseGANDetector):
             # L_G = g_adv + cycle and L_E = e_adv + cycle; g_adv does not depend on E
             # and e_adv not on G, so one backward pass of their sum gives each
             # network the gradient of its own loss.
-            minimise(g_adv + e_adv + cycle, net.optimizer_ge_)
+            net.minimise(g_adv + e_adv + cycle, net.optimizer_ge_)
         return {"d_loss": d_loss, "g_loss": g_adv + cycle, "e_loss": e_adv + cycle}
 
     def _anomaly_score(self, net, x):

@@ -8,9 +8,10 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
+from .._engine import pad_rows
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, xavier_init
-from ._losses import bce, feature_distance, frozen, minimise
+from ._losses import bce, feature_distance, frozen
 
 __all__ = ["AnoGAN"]
 
@@ -18,6 +19,9 @@ __all__ = ["AnoGAN"]
 #: and 0.0005 from step 400 of 500, kept in the same proportions for other step counts.
 _SEARCH_LR_SCHEDULE = ((0.6, 0.1), (0.8, 0.05))
 _ADAM_BETAS, _ADAM_EPS = (0.9, 0.999), 1e-8
+#: The latent search runs on a multiple of this many rows (the distinct rows of a
+#: scoring batch, padded).
+_SEARCH_BLOCK_ROWS = 64
 
 
 class _SearchStart(nn.Module):
@@ -63,7 +67,8 @@ class AnoGAN(BaseGANDetector):
     batch, not per row. Every search starts from the same z0, so a row's score depends
     on the row alone, and a row repeated within a scoring batch is searched once (real
     data repeat rows: KDD99's test half holds 2.6 rows per distinct row within a batch
-    of 1,024).
+    of 1,024); the distinct rows are searched in blocks of 64, padded, so that a row
+    alone and a row among a few others are computed in the same shape.
 
     Read more in: T. Schlegl, P. Seeböck, S. M. Waldstein, U. Schmidt-Erfurth,
     G. Langs, "Unsupervised Anomaly Detection with Generative Adversarial Networks to
@@ -229,16 +234,16 @@ class AnoGAN(BaseGANDetector):
 
     def _train_step(self, net, x, x_other):
         G, D = net.generator_, net.discriminator_
-        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x), self.latent_dim)
         with torch.no_grad():
             x_fake = G(z)
         d_loss = bce(D(x)[0], 1.0) + bce(D(x_fake)[0], 0.0)
-        minimise(d_loss, net.optimizer_d_)
+        net.minimise(d_loss, net.optimizer_d_)
         # The generator's loss does not read the data: fresh noise only.
-        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x), self.latent_dim)
         with frozen(D):
             g_loss = bce(D(G(z))[0], 1.0)
-            minimise(g_loss, net.optimizer_g_)
+            net.minimise(g_loss, net.optimizer_g_)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
     def _search_loss(self, G, D, x, features_x, z):
@@ -303,7 +308,11 @@ class AnoGAN(BaseGANDetector):
 
     def _anomaly_score(self, net, x):
         distinct_rows, row_of = torch.unique(x, dim=0, return_inverse=True)
-        z, _ = self._search(net, distinct_rows)
+        # Padded to a whole number of blocks, so that a lone row is searched in the
+        # same shape as a few distinct ones and its kernels round alike.
+        n_blocks = -(-len(distinct_rows) // _SEARCH_BLOCK_ROWS)
+        rows = pad_rows(distinct_rows, n_blocks * _SEARCH_BLOCK_ROWS)
+        z, _ = self._search(net, rows)
         G, D = net.scoring_module("generator"), net.scoring_module("discriminator")
-        loss = self._search_loss(G, D, distinct_rows, D.body(distinct_rows), z)
+        loss = self._search_loss(G, D, rows, D.body(rows), z)
         return loss[row_of]

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import JointDiscriminator, mlp, xavier_init
-from ._losses import bce, bce_per_row, feature_distance, frozen, minimise
+from ._losses import bce, bce_per_row, feature_distance, frozen
 
 __all__ = ["EGBAD"]
 
@@ -109,6 +109,8 @@ class EGBAD(BaseGANDetector):
     }
     _loss_names = ("d_loss", "g_loss", "e_loss")
     _ema_modules = ("encoder", "generator", "discriminator")
+    # The official code updates G and E on another batch than D.
+    _uses_second_batch = True
 
     def __init__(self, *, score_type="cross-e", alpha=0.9, latent_dim=32,
                  encoder_hidden=(64,), generator_hidden=(64, 128),
@@ -166,19 +168,19 @@ class EGBAD(BaseGANDetector):
     def _train_step(self, net, x, x_other):
         E, G, D = net.encoder_, net.generator_, net.discriminator_
         # Discriminator: real pairs (x, E(x)) against generated pairs (G(z), z).
-        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x), self.latent_dim)
         with torch.no_grad():
             z_real, x_fake = E(x), G(z)
         d_loss = bce(D(x, z_real)[0], 1.0) + bce(D(x_fake, z)[0], 0.0)
-        minimise(d_loss, net.optimizer_d_)
+        net.minimise(d_loss, net.optimizer_d_)
         # Generator and encoder, on another batch, with the labels swapped.
-        z = torch.randn(len(x_other), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x_other), self.latent_dim)
         with frozen(D):
             g_loss = bce(D(G(z), z)[0], 1.0)
             e_loss = bce(D(x_other, E(x_other))[0], 0.0)
             # g_loss depends on G only and e_loss on E only, so one backward pass
             # gives each network the gradient of its own loss.
-            minimise(g_loss + e_loss, net.optimizer_ge_)
+            net.minimise(g_loss + e_loss, net.optimizer_ge_)
         return {"d_loss": d_loss, "g_loss": g_loss, "e_loss": e_loss}
 
     def _anomaly_score(self, net, x):

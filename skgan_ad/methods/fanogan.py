@@ -10,7 +10,7 @@ from torch import nn
 
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, xavier_init
-from ._losses import frozen, gradient_penalty, minimise
+from ._losses import frozen, gradient_penalty
 
 __all__ = ["FAnoGAN"]
 
@@ -90,7 +90,8 @@ class FAnoGAN(BaseGANDetector):
         ``encoder_``. Its ``max_epochs`` is ``epochs + encoder_epochs``.
     history_ : skorch.History
         Per-epoch losses and timings: ``d_loss`` and ``g_loss`` in the WGAN-GP
-        epochs, ``e_loss`` (izi_f) in the encoder epochs.
+        epochs, ``e_loss`` (izi_f) in the encoder epochs; a loss is NaN in the
+        epochs of the other phase.
     offset_ : float
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
@@ -165,11 +166,8 @@ class FAnoGAN(BaseGANDetector):
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None
 
-    def _make_net(self, seed, device):
-        net = super()._make_net(seed, device)
-        # The encoder phase follows the WGAN-GP phase in the same run of the engine.
-        net.max_epochs = self.epochs + self.encoder_epochs
-        return net
+    def _phases(self):
+        return (("wgan_gp", self.epochs), ("encoder", self.encoder_epochs))
 
     def _build_modules(self):
         blocks = self._blocks()
@@ -197,24 +195,24 @@ class FAnoGAN(BaseGANDetector):
                 "optimizer_e": (("encoder",), rmsprop)}
 
     def _train_step(self, net, x, x_other):
-        if len(net.history) <= self.epochs:
+        if net.phase == "wgan_gp":
             return self._wgan_gp_step(net, x)
         return self._encoder_step(net, x)
 
     def _wgan_gp_step(self, net, x):
         G, D = net.generator_, net.discriminator_
-        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        z = net.sample_noise(len(x), self.latent_dim)
         with torch.no_grad():
             x_fake = G(z)
         d_loss = (D(x_fake)[0].mean() - D(x)[0].mean()
                   + self.gp_weight * gradient_penalty(D, x, x_fake))
-        minimise(d_loss, net.optimizer_d_)
+        net.minimise(d_loss, net.optimizer_d_)
         losses = {"d_loss": d_loss}
-        if len(net.history[-1, "batches"]) % self.n_critic == 0:
-            z = torch.randn(len(x), self.latent_dim, device=x.device)
+        if (net.batch_index + 1) % self.n_critic == 0:
+            z = net.sample_noise(len(x), self.latent_dim)
             with frozen(D):
                 losses["g_loss"] = -D(G(z))[0].mean()
-                minimise(losses["g_loss"], net.optimizer_g_)
+                net.minimise(losses["g_loss"], net.optimizer_g_)
         return losses
 
     def _izi_f(self, G, D, x, z):
@@ -229,7 +227,7 @@ class FAnoGAN(BaseGANDetector):
         G, D, E = net.generator_, net.discriminator_, net.encoder_
         with frozen(G, D):
             e_loss = self._izi_f(G, D, x, E(x)).mean()
-            minimise(e_loss, net.optimizer_e_)
+            net.minimise(e_loss, net.optimizer_e_)
         return {"e_loss": e_loss}
 
     def _anomaly_score(self, net, x):

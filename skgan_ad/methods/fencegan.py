@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, normal_init
-from ._losses import bce, frozen, minimise
+from ._losses import bce, frozen
 
 __all__ = ["FenceGAN"]
 
@@ -93,7 +93,8 @@ class FenceGAN(BaseGANDetector):
         The trained skorch net; modules ``generator_`` and ``discriminator_``.
     history_ : skorch.History
         Per-epoch losses ``d_loss``, ``g_loss`` (encirclement plus weighted
-        dispersion; 0 in the pretraining epochs), ``dispersion`` and timings.
+        dispersion), ``dispersion`` and timings; G's losses are NaN in the
+        pretraining epochs, which train D alone.
     offset_ : float
         ``contamination`` quantile of the training ``score_samples``.
     n_features_in_ : int
@@ -187,34 +188,32 @@ class FenceGAN(BaseGANDetector):
     def _optimizer_params(self):
         return {"optimizer_g__lr": self.generator_lr}
 
-    def _generate(self, G, n_rows, device):
-        return G(torch.randn(n_rows, self.latent_dim, device=device))
+    def _phases(self):
+        pretrain = min(self.pretrain_epochs, self.epochs)
+        return (("pretrain", pretrain), ("adversarial", self.epochs - pretrain))
 
     def _train_step(self, net, x, x_other):
         G, D = net.generator_, net.discriminator_
         # Two D steps, as the official code's two train_on_batch calls.
         d_real = bce(D(x)[0], 1.0)
-        minimise(d_real, net.optimizer_d_)
+        net.minimise(d_real, net.optimizer_d_)
         # D's generated batch comes from G in inference mode (the official G.predict):
         # batch norm uses its running statistics and does not update them.
         G.eval()
         with torch.no_grad():
-            x_gen = self._generate(G, len(x), x.device)
+            x_gen = G(net.sample_noise(len(x), self.latent_dim))
         G.train()
         d_fake = self.gamma * bce(D(x_gen)[0], 0.0)
-        minimise(d_fake, net.optimizer_d_)
-        # skorch opens the epoch's history row before its first batch, so len(history)
-        # is the current epoch counted from 1.
-        if len(net.history) <= self.pretrain_epochs:
-            zero = torch.zeros((), device=x.device)
-            return {"d_loss": (d_real + d_fake) / 2, "g_loss": zero, "dispersion": zero}
+        net.minimise(d_fake, net.optimizer_d_)
+        if net.phase == "pretrain":
+            return {"d_loss": (d_real + d_fake) / 2}
         with frozen(D):
-            x_gen = self._generate(G, len(x), x.device)
+            x_gen = G(net.sample_noise(len(x), self.latent_dim))
             encirclement = bce(D(x_gen)[0], self.alpha)
             spread = (x_gen - x_gen.mean(dim=0, keepdim=True)).norm(dim=1).mean()
             dispersion = 1.0 / spread
             g_loss = encirclement + self.beta * dispersion
-            minimise(g_loss, net.optimizer_g_)
+            net.minimise(g_loss, net.optimizer_g_)
         return {"d_loss": (d_real + d_fake) / 2, "g_loss": g_loss, "dispersion": dispersion}
 
     def _anomaly_score(self, net, x):

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, normal_init
-from ._losses import bce, frozen, minimise
+from ._losses import bce, frozen
 
 __all__ = ["GANomaly"]
 
@@ -185,9 +185,9 @@ class GANomaly(BaseGANDetector):
             con_loss = F.l1_loss(x_rec, x)
             enc_loss = F.mse_loss(E(x_rec), z)
             g_loss = self.w_adv * adv_loss + self.w_con * con_loss + self.w_enc * enc_loss
-            minimise(g_loss, net.optimizer_g_)
+            net.minimise(g_loss, net.optimizer_g_)
         d_loss = 0.5 * (bce(D(x)[0], 1.0) + bce(D(x_rec.detach())[0], 0.0))
-        minimise(d_loss, net.optimizer_d_)
+        net.minimise(d_loss, net.optimizer_d_)
         if d_loss.item() < _D_RESET_LOSS:
             # A D that wins outright gives the generator no signal: start it afresh.
             with torch.no_grad():

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..base import MIN_STEPS, BaseGANDetector
 from ..networks import Discriminator, EqualizedLinear, PixelNorm
-from ._losses import frozen, gradient_penalty, minimise
+from ._losses import frozen, gradient_penalty
 
 __all__ = ["SimultaneousEncoderGAN"]
 
@@ -203,26 +203,26 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         return {f"{name}__betas": (self.beta1, _ADAM_BETA2)
                 for name in self._optimizer_groups()}
 
-    def _generate(self, G, n_rows, device):
-        return G(self.latent_scale * torch.randn(n_rows, self.latent_dim, device=device))
+    def _generate(self, net, G, n_rows):
+        return G(self.latent_scale * net.sample_noise(n_rows, self.latent_dim))
 
     def _train_step(self, net, x, x_other):
         G, D, E = net.generator_, net.discriminator_, net.encoder_
         with torch.no_grad():
-            x_gen = self._generate(G, len(x), x.device)
+            x_gen = self._generate(net, G, len(x))
         real_scores, fake_scores = D(x)[0], D(x_gen)[0]
         d_loss = (fake_scores.mean() - real_scores.mean()
                   + self.gp_weight * gradient_penalty(D, x, x_gen)
                   + self.drift_weight * real_scores.pow(2).mean())
-        minimise(d_loss, net.optimizer_d_)
+        net.minimise(d_loss, net.optimizer_d_)
         with frozen(D):
-            g_loss = -D(self._generate(G, len(x), x.device))[0].mean()
-            minimise(g_loss, net.optimizer_g_)
+            g_loss = -D(self._generate(net, G, len(x)))[0].mean()
+            net.minimise(g_loss, net.optimizer_g_)
         with torch.no_grad():
-            x_gen = self._generate(G, len(x), x.device)
+            x_gen = self._generate(net, G, len(x))
         with frozen(G):
             e_loss = (x_gen - G(E(x_gen))).abs().mean()
-            minimise(e_loss, net.optimizer_e_)
+            net.minimise(e_loss, net.optimizer_e_)
         return {"d_loss": d_loss, "g_loss": g_loss, "e_loss": e_loss}
 
     def _anomaly_score(self, net, x):
