@@ -197,8 +197,9 @@ def test_history_callbacks_and_progress_bar(cls, blobs, capsys):
     epochs = 2 + getattr(detector, "encoder_epochs", 0)
     assert counter.epochs == epochs
     assert len(detector.history_) == epochs
-    for loss in (*cls._loss_names, "train_loss"):
-        assert np.isfinite(detector.history_[:, loss]).all()
+    assert np.isfinite(detector.history_[:, "train_loss"]).all()
+    for loss in cls._loss_names:  # every epoch has every column; NaN off its phase
+        assert np.isfinite(detector.history_[:, loss]).any()
     printed = capsys.readouterr()
     assert "d_loss" in printed.out  # the epoch table
     assert "it/s" in printed.err or "it/s" in printed.out  # the tqdm progress bar

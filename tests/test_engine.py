@@ -1,0 +1,110 @@
+"""The training engine: every update goes through the net, callbacks see every step."""
+
+import importlib
+import inspect
+import pkgutil
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback, GradientNormClipping
+from torch.optim.optimizer import register_optimizer_step_post_hook
+
+import skgan_ad
+from skgan_ad import FAnoGAN, FenceGAN, all_detectors
+from skgan_ad.base import BaseGANDetector
+
+from conftest import ESTIMATORS, fast
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return np.random.RandomState(0).normal(size=(256, 6))
+
+
+class GradientRecorder(Callback):
+    """Counts ``on_grad_computed`` calls and the parameters that had gradients."""
+
+    def initialize(self):
+        self.calls, self.parameters_with_gradients = 0, []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+        self.calls += 1
+        self.parameters_with_gradients.append(
+            sum(parameter.grad is not None for _, parameter in named_parameters))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_callback_sees_every_optimizer_step_once(cls, rows):
+    steps = []
+    handle = register_optimizer_step_post_hook(
+        lambda optimizer, args, kwargs: steps.append(optimizer))
+    recorder = GradientRecorder()
+    try:
+        detector = fast(cls, epochs=2, callbacks=[recorder]).fit(rows)
+    finally:
+        handle.remove()
+    # Each minimise steps one optimizer here (the methods group theirs so).
+    assert recorder.calls == len(steps) > 0
+    assert min(recorder.parameters_with_gradients) > 0
+    batches = sum(len(epoch["batches"]) for epoch in detector.history_)
+    assert recorder.calls >= batches
+
+
+def _weights(net):
+    return torch.cat([parameter.detach().flatten() for name in net.module_names_
+                      if not name.endswith("_ema")
+                      for parameter in getattr(net, name + "_").parameters()])
+
+
+class WeightDrift(Callback):
+    """How far training moved the weights from their initial values (L2)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.initial = _weights(net).clone()
+
+    def on_train_end(self, net, **kwargs):
+        self.drift = float((_weights(net) - self.initial).norm())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_gradient_norm_clipping_holds_the_updates_back(cls, rows):
+    free, clipped = WeightDrift(), WeightDrift()
+    fast(cls, epochs=2, callbacks=[free]).fit(rows)
+    # Gradients clipped far below the optimizers' epsilon (1e-8) make every step tiny.
+    fast(cls, epochs=2, callbacks=[clipped, GradientNormClipping(1e-12)]).fit(rows)
+    assert free.drift > 0
+    assert clipped.drift < 0.01 * free.drift
+
+
+def _detectors_defined_in_methods():
+    found = set()
+    for info in pkgutil.walk_packages(skgan_ad.methods.__path__, "skgan_ad.methods."):
+        module = importlib.import_module(info.name)
+        found.update(obj for _, obj in inspect.getmembers(module, inspect.isclass)
+                     if issubclass(obj, BaseGANDetector) and not inspect.isabstract(obj)
+                     and obj.__module__ == module.__name__)
+    return found
+
+
+def test_every_detector_is_discovered_exported_and_tested():
+    defined = _detectors_defined_in_methods()
+    assert len(defined) >= 7
+    assert {cls for _, cls in all_detectors()} == defined
+    assert {getattr(skgan_ad, name) for name, _ in all_detectors()} == defined
+    assert set(ESTIMATORS) == defined
+
+
+def test_phases_set_the_epochs_and_the_losses_of_each_epoch(rows):
+    detector = fast(FAnoGAN, epochs=2, encoder_epochs=3).fit(rows)
+    history = detector.history_
+    assert len(history) == 5
+    # Every epoch has the same columns, so the printed log stays aligned.
+    assert len({tuple(sorted(epoch)) for epoch in history}) == 1
+    assert np.isfinite(history[:2, "d_loss"]).all() and np.isnan(history[2:, "d_loss"]).all()
+    assert np.isnan(history[:2, "e_loss"]).all() and np.isfinite(history[2:, "e_loss"]).all()
+
+    fence = fast(FenceGAN, epochs=3, pretrain_epochs=1).fit(rows).history_
+    assert np.isnan(fence[0, "g_loss"]) and np.isfinite(fence[1:, "g_loss"]).all()
+    assert np.isfinite(fence[:, "d_loss"]).all()
