@@ -1,5 +1,6 @@
 """The documentation keeps up with the package."""
 
+import doctest
 import inspect
 import re
 from pathlib import Path
@@ -38,4 +39,19 @@ def test_readme_renders_without_a_docutils_warning():
     messages = [message.astext() for message in
                 doctree.findall(lambda node: node.tagname == "system_message")]
     assert not messages, messages
-    assert len(list(doctree.findall(lambda node: node.tagname == "table"))) >= 3
+    # The demo's measured table and the KDD99 summary table.
+    assert len(list(doctree.findall(lambda node: node.tagname == "table"))) >= 2
+
+
+@pytest.mark.parametrize("page", ["README.rst", "docs/index.rst"])
+def test_quick_start_runs_as_written(page, tmp_path, monkeypatch):
+    # The Python examples are doctests (``>>>`` in ``pycon`` blocks), so they run as
+    # printed; they train for one pass (epochs=1, min_steps=0) to take seconds. Their
+    # saved model file goes to a temporary folder.
+    path = DOCS.parent / page
+    assert ".. code-block:: python" not in path.read_text(), "use pycon blocks: they are tested"
+    monkeypatch.chdir(tmp_path)
+    results = doctest.testfile(str(path), module_relative=False, verbose=False,
+                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted >= 5
+    assert not results.failed, f"{results.failed} example(s) of {page} failed; see stdout"
