@@ -7,7 +7,7 @@ Every detector also works on images: pass an array of shape
 builds DCGAN-style convolutional networks instead of fully connected ones. Here
 :class:`skgan_ad.ALAD` learns scikit-learn's 8x8 handwritten zeros and is asked to find
 the other digits among held-out images, the one-class protocol of the GAN
-anomaly-detection papers (on MNIST there; ``benchmarks/mnist.py`` runs that).
+anomaly-detection papers (on MNIST there; ``python -m benchmarks run --suite mnist`` runs that).
 """
 
 import matplotlib.pyplot as plt

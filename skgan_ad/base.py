@@ -73,7 +73,7 @@ def _seeded(seed, device):
 
 
 #: Default of every detector's ``min_steps``, chosen on validation splits of ADBench
-#: training parts (``benchmarks/min_steps_validation.py``).
+#: training parts (``benchmarks/defaults/min_steps_validation.py``).
 MIN_STEPS = 4000
 
 #: The parameters every detector has, documented once; each detector's docstring holds
@@ -105,16 +105,14 @@ _SHARED_PARAMETERS_DOC = """\
         half precisions run them under :func:`torch.autocast` (mixed precision:
         weights, optimizer state and moving averages stay float32; "float16" also
         scales the losses against underflow). They pay off on GPUs with tensor cores;
-        on CPU they are slower for these networks (in bfloat16, ALAD trains 2.2x and
-        GANomaly 20x slower: ``benchmarks/results/gpu_check_cpu.md``).
+        on CPU they are slower for these networks
+        (``benchmarks/results/gpu_check_cpu.md``).
     compile : bool or dict, default=False
         Whether the networks run through :func:`torch.compile` (compiled in place, so
         pickling and saving are unchanged); a dict also gives its keyword arguments,
         e.g. ``{"mode": "reduce-overhead"}`` for CUDA graphs on a GPU. The first epoch
-        and the first scoring pay the compilation. Off by default: on CPU, compiled
-        ALAD trained at 0.64 and scored at 0.71 times its eager speed, and GANomaly
-        on 28x28 images trained at 0.89 and scored at 1.5 times
-        (``benchmarks/results/compile_cpu.md``); not measured on a GPU yet.
+        and the first scoring pay the compilation. Off by default: on CPU it made
+        training slower (``benchmarks/results/compile_cpu.md``).
     min_steps : int, default=MIN_STEPS
         Fewest training steps (mini-batches) of a fit. The epoch defaults were set for
         KDD99's 198,361 rows; a table of a few hundred rows gets a handful of steps an

@@ -96,7 +96,8 @@ def test_repeated_rows_are_searched_once(anogan, blobs, monkeypatch):
 
     monkeypatch.setattr(type(anogan), "_search", recording_search)
     scores = anogan.score_samples(repeated)
-    assert searched_rows == [30]
+    # 30 distinct rows of 90: one block of 64 rows searched, not two.
+    assert searched_rows == [64]
     expected = dict(zip(map(bytes, X.astype(np.float32)), anogan.score_samples(X)))
     np.testing.assert_allclose(
         scores, [expected[bytes(row)] for row in repeated.astype(np.float32)],
@@ -147,7 +148,10 @@ def test_offset_is_set_on_a_random_subset_of_a_large_training_set(anogan, blobs)
     detector.fit(X_train)
     rows = np.vstack([x for x, _ in scored])
     anomaly_scores = np.concatenate([a for _, a in scored])
-    assert len(rows) == 300 and len(np.unique(rows, axis=0)) == 300
+    # One scoring batch, padded to score_batch_size rows with copies of its first row.
+    assert len(rows) == detector.score_batch_size and (rows[300:] == rows[0]).all()
+    rows, anomaly_scores = rows[:300], anomaly_scores[:300]
+    assert len(np.unique(rows, axis=0)) == 300
     training_rows = {row.tobytes() for row in X_train.astype(np.float32)}
     assert all(row.tobytes() in training_rows for row in rows)
     np.testing.assert_allclose(detector.offset_, np.percentile(-anomaly_scores, 10),

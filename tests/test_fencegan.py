@@ -37,7 +37,7 @@ def test_pretraining_epochs_train_the_discriminator_alone():
     start, first, second, third = snapshots.weights
     assert _same(start, first) and _same(first, second)
     assert not _same(second, third)
-    np.testing.assert_array_equal(detector.history_[:, "g_loss"][:2], [0.0, 0.0])
+    assert np.isnan(detector.history_[:, "g_loss"][:2]).all()  # G did not train
     assert detector.history_[:, "g_loss"][2] > 0
     assert all(d > 0 for d in detector.history_[:, "d_loss"])
 

@@ -36,19 +36,12 @@ class ALAD(BaseGANDetector):
     (``houssamzenati/Adversarially-Learned-Anomaly-Detection``, ``alad/run.py`` and
     ``alad/kdd_utilities.py``), named "[code]" below.
 
-    The official code trains on unscaled KDD99 features, on which ALAD swings from
-    epoch to epoch. On the paper's protocol with ``make_kdd99_preprocessor("log")``
-    features, a choice made on the training half, the defaults reach F1 0.9494 ±
-    0.0048 over five seeds (paper: 0.9501; ``benchmarks/results/kdd99.md``).
-    They need tens of thousands of steps: with a few thousand training rows, the 10
-    epochs barely move the networks (``benchmarks/results/alad_validation.md``), and
-    the ``min_steps`` default (4,000 steps) did not raise ALAD's mean validation AUROC
-    on the small ADBench tables (``benchmarks/results/min_steps_validation.md``).
-    For Arrhythmia the official code sets ``latent_dim=64, batch_size=32,
+    On KDD99, ALAD trains best on ``make_kdd99_preprocessor("log")`` features, a
+    choice made on the training half (``benchmarks/results/alad_validation.md``). For
+    Arrhythmia the official code sets ``latent_dim=64, batch_size=32,
     encoder_hidden=(256, 128), generator_hidden=(128, 256),
     discriminator_hidden=(256, 128), latent_discriminator_hidden=(64, 32)``
-    (``alad/arrhythmia_utilities.py``); on the paper's Arrhythmia protocol, unscaled
-    features, these give F1 0.5455 (paper: 0.5152; ``benchmarks/results/adbench.md``).
+    (``alad/arrhythmia_utilities.py``; measured in ``benchmarks/results/adbench.md``).
 
     Parameters
     ----------
@@ -81,8 +74,8 @@ class ALAD(BaseGANDetector):
     epochs : int, default=10
         Passes over the training data. The official code has no default (users of
         the EGBAD repository report about 100 epochs on KDD99, issue #7); 10 passes
-        (about 40,000 updates on KDD99's 198,361 training rows) keep a KDD99 fit
-        under half an hour on one CPU core. See ``benchmarks/results/kdd99.md``.
+        (about 40,000 updates on KDD99's training half) keep a KDD99 fit short on one
+        CPU core (``benchmarks/results/kdd99.md``).
     batch_size : int, default=50
         Training mini-batch size [code].
     lr : float, default=1e-5

@@ -50,13 +50,9 @@ class EGBAD(BaseGANDetector):
     epochs : int, default=10
         Passes over the training data. The official code has no default (users of
         the EGBAD repository report about 100 epochs on KDD99, issue #7). The best
-        length depends on the features. On the training half of KDD99 with
-        standardised features, the validation AUPRC peaks after one epoch (0.78) and
-        is 0.75 after 10 (``benchmarks/results/egbad_validation.md``). With raw
-        features, the official code's, it rises to 0.921 after 34 epochs and stays
-        between 0.911 and 0.921 up to 60 (``egbad_validation_none60.md``). 10 keeps a
-        KDD99 fit within minutes; use ``epochs=34`` on unscaled features
-        (``benchmarks/results/kdd99_egbad.md``).
+        length depends on the features: on unscaled KDD99 features, the official
+        code's, the training half's validation peaked after 34 epochs
+        (``benchmarks/results/egbad_validation_none60.md``).
     batch_size : int, default=50
         Training mini-batch size [code].
     lr : float, default=1e-5

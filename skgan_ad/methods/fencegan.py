@@ -37,7 +37,7 @@ class FenceGAN(BaseGANDetector):
     set) to validate; each candidate scored after every epoch, and candidates
     compared on the validation AUPRC averaged over three model seeds, on
     standardised and on ``make_kdd99_preprocessor("log")`` features (log won). See
-    ``benchmarks/tabular_validation.py`` and
+    ``benchmarks/defaults/tabular_validation.py`` and
     ``benchmarks/results/fencegan_validation.md``. Sizes marked "[tabular]" were
     fixed, not validated.
 

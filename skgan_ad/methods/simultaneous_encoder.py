@@ -27,9 +27,8 @@ class SimultaneousEncoderGAN(BaseGANDetector):
     already contain anomalies: a GAN fitted to contaminated data also learns to
     reproduce the anomalies, which blunts reconstruction scores, but being rare they
     still land in the outer strata of the latent space, where the norm flags them.
-    On KDD99 with 20% anomalies among the training rows its AUROC is 0.93, against
-    0.98 on clean rows, where GANomaly, EGBAD and Isolation Forest fall to 0.77, 0.53
-    and 0.81 (``benchmarks/results/contamination.md``).
+    Measured on KDD99 with anomalies among the training rows in
+    ``benchmarks/results/contamination.md``.
 
     Read more in: A. Berg, J. Ahlberg, M. Felsberg, "Unsupervised Learning of Anomaly
     Detection from Contaminated Image Data using Simultaneous Encoder Training",
@@ -78,8 +77,8 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         Passes over the training data [validated: the epoch with the best validation
         AUPRC of the latent norm, averaged over three model seeds, on a labelled
         validation set built from the training half of KDD99 only, with
-        ``make_kdd99_preprocessor("log")`` features (0.91 against 0.82 at best on
-        standardised ones); see ``benchmarks/tabular_validation.py`` and
+        ``make_kdd99_preprocessor("log")`` features; see
+        ``benchmarks/defaults/tabular_validation.py`` and
         ``benchmarks/results/simultaneousencodergan_validation_log.md``].
     batch_size : int, default=64
         Training mini-batch size [code: minibatch of the 32x32 stage].
