@@ -2,9 +2,8 @@
 
 import pytest
 
+from skgan_ad import all_detectors
 from skgan_ad.__main__ import DETECTOR_NAMES, main
-
-import skgan_ad
 
 
 def _table(out):
@@ -14,26 +13,32 @@ def _table(out):
 
 
 def test_demo_runs_every_detector_of_the_package_by_default():
-    detectors = {name for name in skgan_ad.__all__ if isinstance(getattr(skgan_ad, name), type)
-                 and issubclass(getattr(skgan_ad, name), skgan_ad.BaseGANDetector)
-                 and name != "BaseGANDetector"}
-    assert set(DETECTOR_NAMES) == detectors | {"IsolationForest"}
+    assert set(DETECTOR_NAMES) == {name for name, _ in all_detectors()} | {"IsolationForest"}
 
 
+@pytest.mark.slow
 def test_demo_prints_a_table_of_the_chosen_detectors(capsys):
     # AnoGAN's latent search over every row would make this the suite's slowest test.
-    chosen = ["FAnoGAN", "EGBAD", "ALAD", "GANomaly", "FenceGAN",
-              "SimultaneousEncoderGAN", "IsolationForest"]
+    chosen = [name for name in DETECTOR_NAMES if name not in ("AnoGAN", "FenceGAN")]
     assert main(["demo", "--epochs", "1", "--min-steps", "0", "--quiet",
                  "--detectors", *chosen]) == 0
     out = capsys.readouterr().out
     assert "bundled sample" in out
     table = _table(out)
     assert list(table) == chosen
-    for precision, recall, f1, auroc, auprc, fit_s, score_s in table.values():
-        assert 0.0 <= f1 <= 1.0 and 0.0 <= auroc <= 1.0 and fit_s > 0
-    # Isolation Forest ranks the sample's attacks well; a broken protocol would not.
-    assert table["IsolationForest"][3] > 0.9
+    auroc = {name: row[3] for name, row in table.items()}
+    # One pass over the sample already ranks its attacks well above chance; GANomaly's
+    # latent distance needs more than one pass to be sharp.
+    assert auroc.pop("GANomaly") > 0.65
+    assert min(auroc.values()) > 0.9, auroc
+
+
+@pytest.mark.slow
+def test_demo_with_fence_gans_defaults_flags_the_attacks(capsys):
+    # One pass of Fence GAN (40 batches) leaves its verdict unformed; its defaults,
+    # min_steps included, are what a user of the demo gets.
+    assert main(["demo", "--quiet", "--detectors", "FenceGAN"]) == 0
+    assert _table(capsys.readouterr().out)["FenceGAN"][3] > 0.9
 
 
 def test_demo_refuses_an_unknown_detector(capsys):
