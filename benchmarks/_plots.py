@@ -1,26 +1,14 @@
-"""The benchmark charts; run as a script, it redraws the KDD99 chart from saved results.
+"""The benchmark charts, drawn by the suites on their own results.
 
-The suites (``python -m benchmarks run``) call these functions on their own results:
 F1 and AUROC per detector and the ROC and PR curves on KDD99, the ranks across the
-ADBench tables, AUROC per method on one-class MNIST and the speed ratios. As a script,
-it reads every ``results/kdd99*.json`` written by ``kdd99.py`` and draws the mean F1
-(with its standard deviation over seeds) and the mean AUROC per detector, with the
-paper's F1 marked where there is one.
-
-    python benchmarks/plot_results.py        # writes results/kdd99_f1.png
+ADBench tables, AUROC per method on one-class MNIST and the speed ratios.
 """
-
-import json
-import sys
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _ordered(names):
@@ -41,7 +29,7 @@ def plot_f1(summary, paper, path):
     Parameters
     ----------
     summary : dict
-        ``kdd99.py``'s JSON summary: per detector, ``"f1"`` and ``"auroc"`` as
+        ``suites/kdd99.py``'s JSON summary: per detector, ``"f1"`` and ``"auroc"`` as
         ``(mean, std)``; failed detectors (no ``"f1"``) are left out.
     paper : dict
         Per detector, the paper's ``(precision, recall, F1)``.
@@ -59,7 +47,7 @@ def plot_f1(summary, paper, path):
                color="k", zorder=3, label="paper F1")
     ax.set_xticks(positions, names, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
-    ax.set_title("KDD99, paper protocol (benchmarks/kdd99.py)")
+    ax.set_title("KDD99, paper protocol (python -m benchmarks kdd99)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.4), ncol=3, fontsize=8)
     _save(fig, path)
 
@@ -145,19 +133,3 @@ def plot_grouped_bars(values, title, ylabel, path, *, log=False, reference=None)
     ax.set(ylabel=ylabel, title=title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     _save(fig, path)
-
-
-def main():
-    summary = {}
-    for path in sorted(RESULTS.glob("kdd99*.json")):
-        summary.update(json.loads(path.read_text()).get("summary", {}))
-    if __package__:
-        from .kdd99 import PAPER
-    else:  # run as a script: python benchmarks/plot_results.py
-        from kdd99 import PAPER
-    plot_f1(summary, PAPER, RESULTS / "kdd99_f1.png")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

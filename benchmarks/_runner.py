@@ -1,4 +1,4 @@
-"""What every benchmark suite shares: runs in fresh processes, and where results go.
+"""Every run of a suite in a fresh process, and journaled at once for ``--resume``.
 
 Each run of a suite (one detector on one data set and seed) executes in a spawned
 process of its own, so it starts from a clean interpreter, has a peak RSS of its own
@@ -6,7 +6,7 @@ and can be stopped when it outlives its time budget. A run that raises, dies or 
 stopped becomes a record with ``"status": "failed"`` and the reason: the suite reports
 the failure instead of losing the run or the whole suite.
 
-Every finished run is also appended to a journal (``OUTPUT.runs.jsonl``) at once, so a
+Every finished run is also appended to a journal at once (``common.journal_path``), so a
 suite stopped half way loses only its unfinished runs: ``--resume`` takes the
 successful runs of the journal as they are and runs the rest. Resuming with more seeds
 or detectors than a journal holds also joins suites run side by side (one per seed,
@@ -17,7 +17,6 @@ import importlib
 import json
 import multiprocessing
 import multiprocessing.connection
-import os
 import shlex
 import sys
 import time
@@ -25,30 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-RESULTS = Path(__file__).resolve().parent / "results"
-REPOSITORY = RESULTS.parents[1]
-#: Quick (smoke) runs write here, so they never overwrite the results of real runs;
-#: the documentation shows ``results/*`` only, not this subfolder.
-QUICK_RESULTS = RESULTS / "quick"
-
-
-def portable_path(path):
-    """``path`` relative to the repository root when it lies beside the repository.
-
-    ``../shared/data/...`` rather than an absolute path, so that journals and tables
-    name a data file the same way on every machine and ``--resume`` recognises runs
-    journaled on another one.
-    """
-    resolved = Path(path).resolve()
-    if resolved.is_relative_to(REPOSITORY.parent):
-        return os.path.relpath(resolved, REPOSITORY)
-    return str(path)
-
-
-def default_output(name, quick):
-    """The output prefix of a suite: ``results/NAME``, or ``results/quick/NAME``."""
-    return str((QUICK_RESULTS if quick else RESULTS) / name)
-
+# Nothing from common.py here, whose detector table brings torch: a spawned run
+# imports this module first, and pays for torch only if its own function needs it.
 
 #: The command of the suite, in a process that runs a script for it (``call_main``).
 _suite_command = None
@@ -59,13 +36,8 @@ def command_line():
     return _suite_command or shlex.join(["python", *sys.orig_argv[1:]])
 
 
-def markdown_cell(text):
-    """``text`` made safe for one cell of a markdown table (an error message, say)."""
-    return " ".join(str(text).split()).replace("|", "/")
-
-
 def call_main(task):
-    """Run ``main(argv)`` of a benchmark module for a suite, in the suite's name.
+    """Run ``main(argv)`` of a benchmark script for a suite, in the suite's name.
 
     ``task`` is ``(module name, argv, the suite's command_line())``. Lets a suite run
     other benchmark scripts, each in its own process (see ``run_tasks``), whose tables
@@ -88,17 +60,13 @@ def _run_and_send(function, task, connection):
     connection.close()
 
 
-def journal_path(output):
-    """Where a suite writing ``OUTPUT.json`` journals its runs: ``OUTPUT.runs.jsonl``."""
-    output = Path(output)
-    return output.with_name(output.name + ".runs.jsonl")
-
-
 def add_resume_argument(parser):
     parser.add_argument("--resume", action="store_true",
-                        help="keep the successful runs of OUTPUT.runs.jsonl (the journal "
-                             "of an earlier, interrupted or parallel, run of the same "
-                             "command) and run only the others")
+                        help="keep the successful runs of the output's journal "
+                             "(journals/NAME.runs.jsonl for results/NAME, else "
+                             "OUTPUT.runs.jsonl: the journal of an earlier, interrupted "
+                             "or parallel, run of the same command) and run only the "
+                             "others")
 
 
 def _journaled_runs(journal, identify, tasks):

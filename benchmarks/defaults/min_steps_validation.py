@@ -6,8 +6,8 @@ steps. ``min_steps`` (every detector's parameter) lengthens such fits. Its defau
 chosen here on the training parts of the ADBench protocol alone, never on their test
 parts:
 
-* for each table and seed, the ADBench split (``adbench.py``: stratified 70/30,
-  ``random_state=seed``) gives the training part; its test part is not used;
+* for each table and seed, the ADBench split (``common.adbench_split``: stratified
+  70/30, ``random_state=seed``) gives the training part; its test part is not used;
 * the training part is split again, stratified 70/30 with the same seed, into fitting
   rows and validation rows; features are standardised with the fitting rows'
   statistics;
@@ -19,39 +19,30 @@ The candidate with the best validation AUROC, averaged over tables and detectors
 wins. The tables (``--datasets``) default to those whose training part has fewer than
 3,000 rows (``SMALL_ROWS``): the ones the defaults train for few steps.
 
-    python benchmarks/min_steps_validation.py                 # 69 min with 2 jobs
-    python benchmarks/min_steps_validation.py --datasets 42_WBC --detectors ALAD \\
+    python -m benchmarks min_steps_validation                 # 69 min with 2 jobs
+    python -m benchmarks min_steps_validation --datasets 42_WBC --detectors ALAD \\
         --candidates 0 1000
 """
 
-import argparse
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-if __package__:
-    from .adbench import DEFAULT_DATA, TABLES, dataset_files, load_table, raw_split
-    from .kdd99 import OURS, fit_and_score
-    from .runner import (
-        add_resume_argument,
-        command_line,
-        journal_path,
-        run_tasks,
-    )
-else:  # run as a script: python benchmarks/min_steps_validation.py
-    from adbench import DEFAULT_DATA, TABLES, dataset_files, load_table, raw_split
-    from kdd99 import OURS, fit_and_score
-    from runner import (
-        add_resume_argument,
-        command_line,
-        journal_path,
-        run_tasks,
-    )
+from .._runner import add_resume_argument, command_line, run_tasks
+from ..common import (
+    DATA,
+    OURS,
+    adbench_split,
+    dataset_files,
+    default_output,
+    fit_and_score,
+    journal_path,
+    load_table,
+    script_parser,
+)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 #: Tables whose ADBench training part (70%) has fewer rows are validated by default.
 SMALL_ROWS = 3000
 CANDIDATES = (0, 500, 1000, 2000, 4000)
@@ -62,7 +53,7 @@ def validation_split(X, y, seed):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    X_train, _, y_train, _ = raw_split(X, y, TABLES, seed)
+    X_train, _, y_train, _ = adbench_split(X, y, seed)
     X_fit, X_valid, _, y_valid = train_test_split(X_train, y_train, test_size=0.3,
                                                   stratify=y_train, random_state=seed)
     scaler = StandardScaler().fit(X_fit)
@@ -145,8 +136,8 @@ def summarise(records, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("--data-dir", default=str(DATA))
     parser.add_argument("--datasets", nargs="+", default=None,
                         help=f"tables (default: training part under {SMALL_ROWS} rows)")
     parser.add_argument("--detectors", nargs="+", default=list(OURS), choices=OURS)
@@ -154,7 +145,7 @@ def main(argv=None):
     parser.add_argument("--candidates", type=int, nargs="+", default=list(CANDIDATES))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=3600, metavar="SECONDS")
-    parser.add_argument("--output", default=str(RESULTS / "min_steps_validation"))
+    parser.add_argument("--output", default=default_output("min_steps_validation"))
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     args.datasets = args.datasets or small_tables(args.data_dir)
@@ -176,7 +167,3 @@ def main(argv=None):
     output.with_suffix(".md").write_text(table)
     print("\n" + table)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

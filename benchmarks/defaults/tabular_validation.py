@@ -14,10 +14,10 @@ from its test half:
 
 Each candidate trains for ``--epochs`` epochs with each model seed of ``--seeds``
 and is scored on the validation rows after every epoch; the (candidate, epochs) with
-the best validation AUPRC (anomaly = positive), averaged over the seeds, wins. Features are
-scaled (``--scalers``; standardised by default, as in ``kdd99.py``) with statistics of
-the training rows; a detector with several anomaly scores (``SCORE_TYPES``) is validated
-with each of them from the same training run. The candidates (``CANDIDATES``):
+the best validation AUPRC (anomaly = positive), averaged over the seeds, wins.
+Features are scaled (``--scalers``; standardised by default, as in the KDD99 suite)
+with statistics of the training rows; a detector with several anomaly scores
+(``SCORE_TYPES``) is validated with each of them from the same training run. The candidates (``CANDIDATES``):
 
 * ALAD and EGBAD: the official KDD99 settings (the estimators' defaults), compared
   across scalings and scores.
@@ -29,23 +29,21 @@ with each of them from the same training run. The candidates (``CANDIDATES``):
 * SimultaneousEncoderGAN: the tabular network sizes (the official losses, optimiser
   and learning rate are kept).
 
-    python benchmarks/tabular_validation.py SimultaneousEncoderGAN   # ~60 min, one core
-    python benchmarks/tabular_validation.py ALAD --epochs 15 \
+    python -m benchmarks tabular_validation SimultaneousEncoderGAN   # ~60 min, one core
+    python -m benchmarks tabular_validation ALAD --epochs 15 \\
         --scalers none minmax standard log                            # ~70 min
-    python benchmarks/tabular_validation.py FenceGAN --epochs 12 --seeds 0 1 2 \
-        --scalers standard log --candidates "(0.5, 15.0, 0.1), lr MNIST" \
+    python -m benchmarks tabular_validation FenceGAN --epochs 12 --seeds 0 1 2 \\
+        --scalers standard log --candidates "(0.5, 15.0, 0.1), lr MNIST" \\
         "CIFAR-10 (0.5, 10.0, 0.5), lr CIFAR-10"                      # ~40 min
 
 Runs split across processes (one per seed or scaling, to use several cores) are
 joined into one report with ``--merge``:
 
-    python benchmarks/tabular_validation.py ALAD --merge a.json b.json --output OUT
+    python -m benchmarks tabular_validation ALAD --merge a.json b.json --output OUT
 """
 
-import argparse
 import json
 import shlex
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -53,7 +51,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from kdd99_training_half import training_half
 from sklearn.metrics import (
     average_precision_score,
     precision_recall_fscore_support,
@@ -61,12 +58,11 @@ from sklearn.metrics import (
 )
 from skorch.callbacks import Callback
 
-import skgan_ad
+from skgan_ad import all_detectors
 from skgan_ad.datasets import load_kdd99, make_kdd99_preprocessor
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
-RESULTS = ROOT / "benchmarks" / "results"
+from .._runner import command_line
+from ..common import KDD99_FILE, default_output, script_parser, training_half
 
 
 def _fence_gan_candidates():
@@ -170,12 +166,14 @@ def best_epoch(run):
 def merged_runs(paths):
     """The runs of earlier outputs, one per (candidate, scaling, score), seeds pooled.
 
-    Returns the runs and the commands that produced them.
+    Returns the runs and the commands that produced them (each output keeps the
+    arguments it was run with).
     """
     merged, commands = {}, []
     for path in paths:
         saved = json.loads(Path(path).read_text())
-        commands.append(f"python benchmarks/tabular_validation.py {shlex.join(saved['argv'])}")
+        commands.append(shlex.join(["python", "-m", "benchmarks", "tabular_validation",
+                                    *saved["argv"]]))
         for run in saved["runs"]:
             key = (run["candidate"], run["scaler"], run["score_type"])
             if key not in merged:
@@ -189,7 +187,7 @@ def merged_runs(paths):
     return list(merged.values()), commands
 
 
-def write_report(detector, runs, commands, seeds, scalers, n_train, n_valid,
+def write_report(detector, runs, commands, argv, seeds, scalers, n_train, n_valid,
                  anomaly_share, output):
     """Write OUTPUT.json and OUTPUT.md: the best epoch of each run, and every epoch."""
     winner = max(runs, key=lambda run: best_epoch(run)["auprc"])
@@ -230,7 +228,7 @@ def write_report(detector, runs, commands, seeds, scalers, n_train, n_valid,
             cells + ["–"] * (n_epochs - len(cells))) + " |")
     lines += ["", f"Chosen: {winner['candidate']}, {best_epoch(winner)['epoch']} epochs."]
     output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "runs": runs}, indent=2))
+        {"date": str(date.today()), "argv": argv, "runs": runs}, indent=2))
     output.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -257,7 +255,7 @@ def validate_candidates(args, X_train, X_valid, y_valid):
                 "score_type": score_type, "fit_seconds": [], "per_seed": {}}
                 for score_type in score_types}
             for seed in args.seeds:
-                detector = getattr(skgan_ad, args.detector)(
+                detector = dict(all_detectors())[args.detector](
                     **params, epochs=args.epochs, random_state=seed, device="cpu")
                 monitor = ValidationScores(detector, X_valid_scaled, y_valid, score_types)
                 start = time.perf_counter()
@@ -275,9 +273,9 @@ def validate_candidates(args, X_train, X_valid, y_valid):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = script_parser(__name__, __doc__)
     parser.add_argument("detector", choices=sorted(CANDIDATES))
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--data", default=str(KDD99_FILE))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0],
                         help="model seeds; candidates are compared on the mean")
@@ -312,13 +310,9 @@ def main(argv=None):
         scalers = sorted({run["scaler"] for run in runs})
     else:
         runs = validate_candidates(args, X_train, X_valid, y_valid)
-        commands = [f"python benchmarks/tabular_validation.py {shlex.join(sys.argv[1:])}"]
+        commands = [command_line()]
         seeds, scalers = args.seeds, args.scalers
-    write_report(args.detector, runs, commands, seeds, scalers, len(X_train),
-                 len(X_valid), y_valid.mean(), Path(args.output or RESULTS / (
+    write_report(args.detector, runs, commands, argv, seeds, scalers, len(X_train),
+                 len(X_valid), y_valid.mean(), Path(args.output or default_output(
                      f"{args.detector.lower()}_validation")))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

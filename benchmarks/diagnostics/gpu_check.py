@@ -9,14 +9,12 @@ rows/s after a warm-up call. Data are random (throughput does not depend on the
 values), so the script needs no data files and runs as one short job on a device
 machine.
 
-    python benchmarks/gpu_check.py                 # writes results/gpu_check.{json,md}
-    python benchmarks/gpu_check.py --cpu-only --train-rows 2000   # a quick local run
+    python -m benchmarks gpu_check                 # writes results/gpu_check.{json,md}
+    python -m benchmarks gpu_check --cpu-only --train-rows 2000   # a quick local run
 """
 
-import argparse
 import json
 import platform
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -26,7 +24,8 @@ import torch
 
 import skgan_ad
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from .._runner import command_line
+from ..common import default_output, script_parser
 
 
 def throughput(cls, X_train, X_score, device, **params):
@@ -52,7 +51,7 @@ def throughput(cls, X_train, X_score, device, **params):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = script_parser(__name__, __doc__)
     parser.add_argument("--train-rows", type=int, default=20_000)
     parser.add_argument("--score-rows", type=int, default=200_000)
     parser.add_argument("--cpu-only", action="store_true")
@@ -62,7 +61,7 @@ def main(argv=None):
                         choices=["float32", "bfloat16", "float16"],
                         help="the precisions to measure (default: float32 and "
                              "bfloat16, and float16 on the GPU)")
-    parser.add_argument("--output", default=str(RESULTS / "gpu_check"))
+    parser.add_argument("--output", default=default_output("gpu_check"))
     args = parser.parse_args(argv)
     devices = ["cpu"] + ([] if args.cpu_only or not torch.cuda.is_available() else ["cuda"])
     rng = np.random.RandomState(0)
@@ -90,7 +89,7 @@ def main(argv=None):
                           f"{record['score_rows_per_second']:>11,.0f} rows/s", flush=True)
     gpu = torch.cuda.get_device_name(0) if "cuda" in devices else "none"
     lines = [f"# Device check ({date.today()})", "",
-             f"Command: `python benchmarks/gpu_check.py {' '.join(sys.argv[1:])}`".rstrip(), "",
+             f"Command: `{command_line()}`", "",
              (f"GPU: {gpu}; CPU: {platform.machine()}, torch {torch.__version__}, "
              f"{torch.get_num_threads()} torch threads by default (our detectors use "
              "n_jobs=None: one). Two epochs of training at each detector's default batch "
@@ -107,12 +106,8 @@ def main(argv=None):
                f"{r['score_batch_size']} |" for r in records)]
     output = Path(args.output)
     output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "gpu": gpu, "runs": records},
-        indent=2))
+        {"date": str(date.today()), "command": command_line(), "gpu": gpu,
+         "runs": records}, indent=2))
     output.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,22 +4,21 @@ This looks at test labels during training, so it is for understanding training
 dynamics (stability, speed of convergence) only; no default or choice in the package
 is taken from it. ``--seed`` seeds both the split and the model (42: the papers' split).
 
-    python benchmarks/kdd99_epochs.py ALAD --scaler standard --epochs 12
-    python benchmarks/kdd99_epochs.py EGBAD --scaler none --epochs 40
+    python -m benchmarks kdd99_epochs ALAD --scaler standard --epochs 12
+    python -m benchmarks kdd99_epochs EGBAD --scaler none --epochs 40
 """
 
-import argparse
-import sys
 import time
 
 import numpy as np
 import torch
-from kdd99 import DEFAULT_DATA
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 from skorch.callbacks import Callback
 
-import skgan_ad
+from skgan_ad import all_detectors
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
+
+from ..common import KDD99_FILE, scaler_of, script_parser
 
 
 class TestMetrics(Callback):
@@ -46,31 +45,27 @@ class TestMetrics(Callback):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = script_parser(__name__, __doc__)
     parser.add_argument("detector", choices=["ALAD", "EGBAD"])
     parser.add_argument("--scaler", default="standard", choices=["none", "minmax", "standard"])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--lr", type=float, default=None, help="default: the estimator's")
     parser.add_argument("--every", type=int, default=1, help="evaluate every N epochs")
     parser.add_argument("--seed", type=int, default=42, help="split and model seed")
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--data", default=str(KDD99_FILE))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
     data = load_kdd99(args.data)
     X_train, X_test, y_test = kdd99_paper_split(data.data, data.target, args.seed)
-    preprocessor = make_kdd99_preprocessor(None if args.scaler == "none" else args.scaler)
+    preprocessor = make_kdd99_preprocessor(scaler_of(args.detector, args.scaler))
     X_train = preprocessor.fit_transform(X_train).astype(np.float32)
     X_test = preprocessor.transform(X_test).astype(np.float32)
     params = {"epochs": args.epochs, "random_state": args.seed, "device": "cpu"}
     if args.lr is not None:
         params["lr"] = args.lr
-    detector = getattr(skgan_ad, args.detector)(**params)
+    detector = dict(all_detectors())[args.detector](**params)
     detector.set_params(callbacks=[TestMetrics(detector, X_test, y_test, args.every)])
     print(f"{args.detector} {params}, scaler {args.scaler}", flush=True)
     detector.fit(X_train)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

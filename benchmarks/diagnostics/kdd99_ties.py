@@ -3,36 +3,34 @@
 The papers flag every test row whose score is at or above the 80th percentile of the
 test scores. When many identical rows share that score, all of them are flagged and
 more than 20% of the rows are called anomalies. This script scores the test half of
-one seed's paper split with a model saved by ``kdd99.py --save-models`` and reports
+one seed's paper split with a model saved by ``kdd99 --save-models`` and reports
 the tied rows: how many, how many distinct, their original KDD99 labels, and the
 precision, recall and F1 with and without them flagged (the latter for diagnosis only;
 the benchmark keeps the papers' rule)::
 
-    python benchmarks/kdd99.py --detectors EGBAD --seeds 42 --scaler none --epochs 34 \\
+    python -m benchmarks kdd99 --detectors EGBAD --seeds 42 --scaler none --epochs 34 \\
         --save-models models
-    python benchmarks/kdd99_ties.py models/EGBAD_seed42.safetensors --seed 42 --scaler none
+    python -m benchmarks kdd99_ties models/EGBAD_seed42.safetensors --seed 42 --scaler none
 """
-
-import argparse
-import sys
 
 import numpy as np
 import pandas as pd
-from kdd99 import DEFAULT_DATA, scaler_of
 from sklearn.metrics import precision_recall_fscore_support
 
 import skgan_ad
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 
+from ..common import KDD99_FILE, scaler_of, script_parser
+
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model", help="a detector saved by kdd99.py --save-models")
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("model", help="a detector saved by kdd99 --save-models")
     parser.add_argument("--seed", type=int, default=42, help="the split's seed")
     parser.add_argument("--scaler", default="standard",
                         choices=["none", "log", "minmax", "standard"],
                         help="the feature scaling the model was trained with")
-    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--data", default=str(KDD99_FILE))
     args = parser.parse_args(argv)
 
     data = load_kdd99(args.data)
@@ -54,7 +52,3 @@ def main(argv=None):
         print(f"{rule:<30} flagged {flagged.mean():.2%}  precision {precision:.4f}  "
               f"recall {recall:.4f}  F1 {f1:.4f}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,31 +1,37 @@
-"""The training half of the KDD99 paper split, with the anomalies the protocol drops.
+"""What the training half of the KDD99 paper split holds, the anomalies it drops included.
 
 ``skgan_ad.datasets.kdd99_paper_split`` keeps only the normal rows of its training
-half. Model selection (``fencegan_validation.py``) and the contamination benchmark
-(``contamination.py``) also need that half's anomalies; taking them from the same
-half keeps the test half untouched.
+half. Model selection (``defaults/tabular_validation.py``) and the contamination suite
+also draw from that half's anomalies (``common.training_half``), never from the test
+half. For each seed this prints how many rows each part holds: the most anomalies a
+contamination level can draw, and the rows a validation split starts from.
+
+    python -m benchmarks kdd99_training_half --seeds 42 43 44
+    python -m benchmarks kdd99_training_half --data bundled   # the bundled sample
 """
 
-import numpy as np
-import pandas as pd
+from ..common import (
+    add_kdd99_data_argument,
+    kdd99_data,
+    load_kdd99_data,
+    script_parser,
+    training_half,
+)
 
-from skgan_ad.datasets import kdd99_paper_split
 
+def main(argv=None):
+    parser = script_parser(__name__, __doc__)
+    add_kdd99_data_argument(parser)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42],
+                        help="the splits' seeds (42: the papers' split)")
+    args = parser.parse_args(argv)
 
-def training_half(data, target, random_state=42):
-    """Split KDD99 as :func:`kdd99_paper_split` and keep the training half's anomalies.
-
-    Returns
-    -------
-    X_normal : DataFrame
-        The training rows of the paper protocol (the training half's normal rows).
-    X_anomalous : DataFrame
-        The training half's anomalies, which the protocol drops.
-    X_test, y_test : DataFrame, ndarray
-        The test half, as :func:`kdd99_paper_split` returns it.
-    """
-    X_normal, X_test, y_test = kdd99_paper_split(data, target, random_state=random_state)
-    # The same draw as kdd99_paper_split's training half.
-    half = data.sample(frac=0.5, random_state=random_state)
-    labels = pd.Series(np.asarray(target), index=data.index)[half.index].to_numpy()
-    return X_normal, half[labels == 1], X_test, y_test
+    data = load_kdd99_data(kdd99_data(parser, args.data))
+    print("| seed | training rows (normal) | anomalies dropped from the training half | "
+          "test rows | test anomalies |", "|---|---|---|---|---|", sep="\n")
+    for seed in args.seeds:
+        X_normal, X_anomalous, X_test, y_test = training_half(data.data, data.target,
+                                                             random_state=seed)
+        print(f"| {seed} | {len(X_normal):,} | {len(X_anomalous):,} | {len(X_test):,} | "
+              f"{y_test.mean():.2%} |")
+    return 0

@@ -9,13 +9,14 @@ Protocol, for every table and seed (``--seeds``; each seeds the split and the mo
 * a stratified 70/30 split, ``train_test_split(X, y, test_size=0.3, stratify=y,
   random_state=seed)``;
 * features standardised with the statistics of the training part;
-* every detector of ``kdd99.py`` fitted, unsupervised, on the training part as it is
-  (its anomalies included), with its own defaults: epochs and batch sizes are not
-  adapted to a table; ours train for at least ``min_steps`` steps (their default,
-  chosen on training parts by ``min_steps_validation.py``; ``--min-steps`` sets
-  another), which lengthens their epochs on small tables. PyOD's OCSVM, MO_GAAL and
-  AnoGAN are fitted on the random training subsample of ``kdd99.TRAIN_ROWS`` where a
-  table has more rows;
+* every detector of the KDD99 suite (``common.DETECTORS``) fitted, unsupervised, on
+  the training part as it is (its anomalies included), with its own defaults: epochs
+  and batch sizes are not adapted to a table; ours train for at least ``min_steps``
+  steps (their default, chosen on training parts by
+  ``defaults/min_steps_validation.py``; ``--min-steps`` sets another), which
+  lengthens their epochs on small tables. PyOD's OCSVM, MO_GAAL and AnoGAN are
+  fitted on the random training subsample of ``common.TRAIN_ROWS`` where a table has
+  more rows;
   ``--max-train-rows`` caps the training part of every detector alike (a random,
   seeded subsample; default: no cap), which bounds the cost of the largest tables;
 * AUROC and AUPRC (average precision) of the test part, the anomaly positive; mean and
@@ -39,16 +40,14 @@ own Arrhythmia settings, exactly as its official code sets them
 unscaled features of its protocol (``ALAD_PAPER_SETTINGS``).
 
 Each (table, detector, seed) runs in a fresh process with one torch thread (see
-``runner.py``), smallest tables first.
+``_runner.py``), smallest tables first.
 
-    python benchmarks/adbench.py                           # every table, 5 seeds
-    python benchmarks/adbench.py --datasets 4_breastw arrhythmia --seeds 42
-    python benchmarks/adbench.py --quick                   # a smoke run, see --help
+    python -m benchmarks adbench                           # every table, 5 seeds
+    python -m benchmarks adbench --datasets 4_breastw arrhythmia --seeds 42
+    python -m benchmarks adbench --quick                   # a smoke run, see --help
 """
 
-import argparse
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -56,34 +55,26 @@ import numpy as np
 
 from skgan_ad.base import MIN_STEPS
 
-if __package__:
-    from . import plot_results
-    from .kdd99 import OURS, add_run_arguments, detection_metrics, fit_and_score
-    from .runner import (
-        add_resume_argument,
-        command_line,
-        default_output,
-        journal_path,
-        markdown_cell,
-        run_tasks,
-    )
-else:  # run as a script: python benchmarks/adbench.py
-    import plot_results
-    from kdd99 import OURS, add_run_arguments, detection_metrics, fit_and_score
-    from runner import (
-        add_resume_argument,
-        command_line,
-        default_output,
-        journal_path,
-        markdown_cell,
-        run_tasks,
-    )
+from .. import _plots
+from .._runner import add_resume_argument, command_line, run_tasks
+from ..common import (
+    ARRHYTHMIA,
+    DATA,
+    TABLES,
+    adbench_split,
+    add_quick_and_output_arguments,
+    add_run_arguments,
+    dataset_files,
+    default_output,
+    detection_metrics,
+    fit_and_score,
+    journal_path,
+    load_table,
+    markdown_cell,
+    min_steps_of,
+    script_parser,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
-ARRHYTHMIA = "arrhythmia"
-#: Arrhythmia's anomalous classes (ODDS and the ALAD code).
-ARRHYTHMIA_ANOMALIES = (3, 4, 5, 7, 8, 9, 14, 15)
 #: F1 on Arrhythmia in the ALAD paper's protocol, from its table (recalled, not
 #: verified); IF and OC-SVM are the PyOD detectors of the same name.
 ARRHYTHMIA_PAPER_F1 = {"ALAD": 0.5152, "AnoGAN": 0.4242, "PyOD IForest": 0.5303,
@@ -96,29 +87,9 @@ ALAD_ARRHYTHMIA_PARAMS = {"latent_dim": 64, "batch_size": 32,
                           "discriminator_hidden": (256, 128),
                           "latent_discriminator_hidden": (64, 32)}
 ARRHYTHMIA_PAPER_F1[ALAD_PAPER_SETTINGS] = ARRHYTHMIA_PAPER_F1["ALAD"]
-#: The two protocols: ADBench tables (70/30, stratified) and the ALAD paper's (50/50).
-TABLES, ALAD_PAPER = "adbench", "alad_paper"
+#: The ALAD paper's protocol (50/50), next to the ADBench tables' (``TABLES``).
+ALAD_PAPER = "alad_paper"
 QUICK_DATASETS = ("14_glass", ARRHYTHMIA)
-
-
-def dataset_files(data_dir):
-    """Every table of the suite and its file: the ADBench tables, then Arrhythmia."""
-    data_dir = Path(data_dir)
-    files = {path.stem: path for path in sorted((data_dir / "adbench").glob("*.npz"))}
-    files[ARRHYTHMIA] = data_dir / "odds" / "arrhythmia.mat"
-    return files
-
-
-def load_table(path):
-    """``X`` (float64) and ``y`` (1 = anomaly) of an ADBench ``.npz`` or of Arrhythmia."""
-    if path.suffix == ".mat":
-        from scipy.io import loadmat
-
-        matrix = loadmat(path)["arrhythmia"]
-        return (matrix[:, :-1].astype(np.float64),
-                np.isin(matrix[:, -1], ARRHYTHMIA_ANOMALIES).astype(int))
-    with np.load(path) as table:
-        return table["X"].astype(np.float64), table["y"].astype(int)
 
 
 def raw_split(X, y, protocol, seed):
@@ -126,7 +97,7 @@ def raw_split(X, y, protocol, seed):
     from sklearn.model_selection import train_test_split
 
     if protocol == TABLES:
-        return train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+        return adbench_split(X, y, seed)
     return train_test_split(X, y, test_size=0.5, random_state=seed)
 
 
@@ -166,17 +137,6 @@ def run_one(task):
     return {"dataset": dataset, "protocol": protocol, "detector": task[2], "seed": seed,
             "rows": len(X), "features": X.shape[1], "anomalies": int(y.sum()),
             "test_rows": len(X_test), **timings, **metrics}
-
-
-def min_steps_of(name, args):
-    """The ``min_steps`` a run of ``name`` trains with (None for PyOD's detectors).
-
-    Named as a number, not as "the default", so that ``--resume`` does not take runs
-    journaled under another default: it lengthens training on most of these tables.
-    """
-    if name not in OURS and name != ALAD_PAPER_SETTINGS:
-        return None
-    return MIN_STEPS if args.min_steps is None else args.min_steps
 
 
 def _cell(runs, metrics):
@@ -278,7 +238,7 @@ def summarise(records, args):
     if args.quick:
         lines += ["A quick smoke run (`--quick`), not a result.", ""]
     lines += [
-        (f"Protocol (`benchmarks/adbench.py`): per table and seed ({seeds}; split and "
+        (f"Protocol (`benchmarks/suites/adbench.py`): per table and seed ({seeds}; split and "
          "model), a stratified 70/30 split; features standardised with the training "
          "part's statistics; every detector fitted, unsupervised, on the training part "
          + (f"(a random {args.max_train_rows:,} of its rows where it has more) "
@@ -334,8 +294,8 @@ def summarise(records, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("--data-dir", default=str(DATA),
                         help="the folder holding adbench/ and odds/arrhythmia.mat")
     parser.add_argument("--datasets", nargs="+", default=None,
                         help="tables by name (file stem, or 'arrhythmia'; default: all)")
@@ -347,14 +307,10 @@ def main(argv=None):
                              "part (seeded; the scaling keeps the whole part's "
                              "statistics; default: the whole part)")
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"tables {' and '.join(QUICK_DATASETS)} unless --datasets "
-                             "is given, seed 42, 1 epoch (min_steps 0) for ours and "
-                             "PyOD's, output "
-                             "under results/quick/: a smoke run, not a result")
-    parser.add_argument("--output", default=None,
-                        help="writes OUTPUT.json, OUTPUT.md and OUTPUT_ranks.png "
-                             "(default: results/adbench, or results/quick/adbench)")
+    add_quick_and_output_arguments(
+        parser, "adbench", writes="OUTPUT.json, OUTPUT.md and OUTPUT_ranks.png",
+        quick=f"tables {' and '.join(QUICK_DATASETS)} unless --datasets is given, seed "
+              "42, 1 epoch (min_steps 0) for ours and PyOD's")
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
@@ -383,7 +339,9 @@ def main(argv=None):
         identify=lambda task: {"dataset": task[0], "protocol": task[1],
                                "detector": task[2], "seed": task[3],
                                "epochs": args.epochs, "pyod_epochs": args.pyod_epochs,
-                               "min_steps": min_steps_of(task[2], args),
+                               "min_steps": min_steps_of(
+                                   "ALAD" if task[2] == ALAD_PAPER_SETTINGS else task[2],
+                                   args.min_steps),
                                "max_train_rows": args.max_train_rows},
         group=lambda task: task[:3], description="ADBench",
         journal=journal_path(args.output), resume=args.resume)
@@ -396,13 +354,9 @@ def main(argv=None):
          "budget_seconds": args.budget, "max_train_rows": args.max_train_rows,
          "runs": records, **summary}, indent=2))
     output.with_suffix(".md").write_text(table)
-    plot_results.plot_ranks(summary["ranks"]["auroc"],
+    _plots.plot_ranks(summary["ranks"]["auroc"],
                             f"AUROC rank over {len(summary['results'][TABLES])} tables "
                             "(ADBench protocol)",
                             output.with_name(output.name + "_ranks.png"))
     print("\n" + table)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,23 +19,20 @@ statistics), in one run and one torch thread:
    in minutes.
 
 Our AnoGAN is fitted with its defaults on the whole training half (the fit ends with
-the latent search over ``offset_samples``, 10,000, of its rows for ``offset_``), or loaded with ``--model``
-from the file ``benchmarks/kdd99.py --save-models`` wrote for the same seed (the same
-model: fits are deterministic on CPU); PyOD's on a random 2,000 of those rows
-(``--pyod-train-rows``), as in ``benchmarks/kdd99.py``, because its fit runs a Python
-loop of latent queries over every training row.
+the latent search over ``offset_samples``, 10,000, of its rows for ``offset_``), or
+loaded with ``--model`` from the file ``python -m benchmarks kdd99 --save-models``
+wrote for the same seed (the same model: fits are deterministic on CPU); PyOD's on a
+random 2,000 of those rows (``--pyod-train-rows``), as in the KDD99 suite, because its
+fit runs a Python loop of latent queries over every training row.
 
-    python benchmarks/anogan_speed.py            # writes results/anogan_speed.{json,md}
-    python benchmarks/anogan_speed.py --model models/AnoGAN_seed42.safetensors
+    python -m benchmarks anogan_speed            # writes results/anogan_speed.{json,md}
+    python -m benchmarks anogan_speed --model models/AnoGAN_seed42.safetensors
 """
 
-import argparse
 import copy
 import json
 import multiprocessing
 import platform
-import sys
-import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -49,46 +46,15 @@ from skgan_ad import AnoGAN
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 from skgan_ad.methods._losses import frozen
 
-if __package__:
-    from .kdd99 import TRAIN_ROWS
-    from .runner import command_line
-else:  # run as a script: python benchmarks/anogan_speed.py
-    from kdd99 import TRAIN_ROWS
-    from runner import command_line
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
-RESULTS = ROOT / "benchmarks" / "results"
-PAGE_BYTES = 4096
-
-
-def resident_bytes():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE_BYTES
-
-
-class PeakSampler(threading.Thread):
-    """Samples resident memory every millisecond until stopped."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak, self._done = resident_bytes(), threading.Event()
-
-    def run(self):
-        while not self._done.is_set():
-            self.peak = max(self.peak, resident_bytes())
-            time.sleep(0.001)
-
-    def stop(self):
-        self._done.set()
-        self.join()
-        return self.peak
-
-
-def timed(function, *args):
-    start = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - start
+from .._runner import command_line
+from ..common import (
+    KDD99_FILE,
+    TRAIN_ROWS,
+    default_output,
+    script_parser,
+    timed,
+    with_extra_peak,
+)
 
 
 def with_params(detector, **params):
@@ -135,21 +101,21 @@ def search_throughput(detector, X):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("--data", default=str(KDD99_FILE))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--loop-rows", type=int, default=200)
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--memory-steps", type=int, default=5)
     parser.add_argument("--model", default=None,
-                        help="score this saved AnoGAN (kdd99.py --save-models) instead "
+                        help="score this saved AnoGAN (kdd99 --save-models) instead "
                              "of fitting one")
     parser.add_argument("--train-rows", type=int, default=None,
                         help="fit ours on this many training rows (quick checks only)")
     parser.add_argument("--pyod-train-rows", type=int, default=TRAIN_ROWS["PyOD AnoGAN"],
                         help="fit PyOD's AnoGAN on this many random training rows")
-    parser.add_argument("--output", default=str(RESULTS / "anogan_speed"))
+    parser.add_argument("--output", default=default_output("anogan_speed"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -236,15 +202,8 @@ def main(argv=None):
     X_big = np.resize(X_test, (args.memory_rows, X_test.shape[1]))
     light = with_params(ours, search_steps=args.memory_steps)
 
-    def extra_peak_mb(score):
-        before = resident_bytes()
-        sampler = PeakSampler()
-        sampler.start()
-        _, seconds = timed(score, X_big)
-        return (sampler.stop() - before) / 2**20, seconds
-
-    extra_mb, seconds = extra_peak_mb(light.decision_function)
-    pyod_extra_mb, pyod_seconds = extra_peak_mb(pyod.decision_function)
+    _, seconds, extra_mb = with_extra_peak(light.decision_function, X_big)
+    _, pyod_seconds, pyod_extra_mb = with_extra_peak(pyod.decision_function, X_big)
     record["memory"] = {
         "rows": args.memory_rows, "input_mb": X_big.nbytes / 2**20,
         "search_steps": args.memory_steps, "score_batch_size": light.score_batch_size,
@@ -319,7 +278,3 @@ def report(record):
          f"{memory['pyod_seconds']:.0f} s."),
     ]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,45 +3,57 @@
 The KDD99 paper protocol trains on clean data (the normal rows of the training half).
 Here the training rows are contaminated: a share ``p`` of them (0%, 5%, 10%, 20%)
 are anomalies, taken from the training half of the same split (the rows the protocol
-drops), never from the test half. The number of training rows is the same at every
-level (by default that of the clean protocol, 198,361 for seed 42; ``--train-rows``
-draws fewer to fit a CPU budget): at level ``p``, ``p`` of them are anomalies drawn
-at random and the rest normal rows drawn at random. Each detector is scored on the
-untouched test half; the table gives the AUROC per level and its drop from the clean
-level. Features are scaled as in ``kdd99.py`` (``--scaler``; by default each detector's
-chosen scaling), with any statistics taken from the (contaminated) training rows, as a
-user would.
+drops, ``common.training_half``), never from the test half. The number of training
+rows is the same at every level (by default that of the clean protocol, 198,361 for
+seed 42; ``--train-rows`` draws fewer to fit a CPU budget): at level ``p``, ``p`` of
+them are anomalies drawn at random and the rest normal rows drawn at random. Each
+detector is scored on the untouched test half; the table gives the AUROC per level
+and its drop from the clean level. Features are scaled as in the KDD99 suite
+(``--scaler``; by default each detector's chosen scaling), with any statistics taken
+from the (contaminated) training rows, as a user would.
+
+Detectors: by default ours but AnoGAN (``common.OURS_WITHOUT_SEARCH``: its latent
+search over the 247,011 test rows would take about an hour a run), and PyOD's
+IForest; ``--detectors`` picks any of the KDD99 suite's.
 
 Each (detector, level, seed) runs in a fresh process with one torch thread; a run
 that fails is reported as failed, and every finished run is journaled, so that
 ``--resume`` restarts an interrupted run or joins runs made side by side (one per seed,
-say) into one table (see ``runner.py``).
+say) into one table (see ``_runner.py``).
 
-    python benchmarks/contamination.py --train-rows 50000 --detectors GANomaly \
+    python -m benchmarks contamination --train-rows 50000 --detectors GANomaly \\
         FenceGAN SimultaneousEncoderGAN "PyOD IForest"   # results/contamination.md
+    python -m benchmarks contamination --quick   # a smoke run, see --help
 """
 
-import argparse
 import json
-import shlex
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-if __package__:
-    from .runner import add_resume_argument, journal_path, markdown_cell, run_tasks
-else:  # run as a script: python benchmarks/contamination.py
-    from runner import add_resume_argument, journal_path, markdown_cell, run_tasks
+from .._runner import add_resume_argument, command_line, run_tasks
+from ..common import (
+    DETECTORS,
+    OURS,
+    OURS_WITHOUT_SEARCH,
+    PYOD_EPOCHS,
+    add_kdd99_data_argument,
+    add_quick_and_output_arguments,
+    default_output,
+    detection_metrics,
+    fit_and_score,
+    journal_path,
+    kdd99_data,
+    load_kdd99_data,
+    markdown_cell,
+    min_steps_of,
+    scaler_of,
+    script_parser,
+    training_half,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
-RESULTS = ROOT / "benchmarks" / "results"
-DETECTORS = ("GANomaly", "FenceGAN", "SimultaneousEncoderGAN", "EGBAD", "ALAD",
-             "PyOD IForest")
 LEVELS = (0.0, 0.05, 0.10, 0.20)
 
 
@@ -59,16 +71,9 @@ def contaminated_training_rows(X_normal, X_anomalous, level, seed, n_rows=None):
 def run_one(task):
     """Fit one detector on one contaminated training set and score the test half."""
     name, level, seed, args = task
-    import torch
+    from skgan_ad.datasets import make_kdd99_preprocessor
 
-    torch.set_num_threads(1)
-    from kdd99 import make_detector, scaler_of
-    from kdd99_training_half import training_half
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    from skgan_ad.datasets import load_kdd99, make_kdd99_preprocessor
-
-    data = load_kdd99(args.data)
+    data = load_kdd99_data(args.data)
     X_normal, X_anomalous, X_test, y_test = training_half(data.data, data.target,
                                                          random_state=seed)
     X_train = contaminated_training_rows(X_normal, X_anomalous, level, seed,
@@ -76,41 +81,32 @@ def run_one(task):
     preprocessor = make_kdd99_preprocessor(scaler_of(name, args.scaler)).fit(X_train)
     X_train = preprocessor.transform(X_train).astype(np.float32)
     X_test = preprocessor.transform(X_test).astype(np.float32)
-
-    detector, convention = make_detector(name, seed, X_train.shape[1],
-                                         epochs=args.epochs.get(name),
-                                         min_steps=args.min_steps)
-    start = time.perf_counter()
-    detector.fit(X_train)
-    fit_seconds = time.perf_counter() - start
-    scores = detector.decision_function(X_test)
-    anomaly_scores = -scores if convention == "sklearn" else scores
+    # --epochs NAME=N: the epochs of ours, or PyOD's epoch argument (PYOD_EPOCHS).
+    anomaly_scores, timings, detector = fit_and_score(
+        name, seed, X_train, X_test, epochs=args.epochs.get(name),
+        pyod_epochs=args.epochs.get(name), min_steps=args.min_steps, quick=args.quick)
+    metrics = detection_metrics(y_test, anomaly_scores, 80)
+    ours = name in OURS
     record = {"detector": name, "contamination": level, "seed": seed,
-              "train_rows": len(X_train), "auroc": roc_auc_score(y_test, anomaly_scores),
-              "auprc": average_precision_score(y_test, anomaly_scores),
-              "fit_seconds": fit_seconds,
-              "epochs": detector.epochs if convention == "sklearn" else None,
-              "min_steps": detector.min_steps if convention == "sklearn" else None}
+              "train_rows": timings["train_rows"], "auroc": metrics["auroc"],
+              "auprc": metrics["auprc"], "fit_seconds": timings["fit_seconds"],
+              "epochs": detector.epochs if ours else None,
+              "min_steps": detector.min_steps if ours else None}
     print(f"  {name:<22} {level:4.0%} seed {seed}: AUROC {record['auroc']:.4f}  "
-          f"fit {fit_seconds:.0f}s", flush=True)
+          f"fit {record['fit_seconds']:.0f}s", flush=True)
     return record
 
 
 def identify(task):
     """What names a run, its settings included, so ``--resume`` reuses only its like."""
     name, level, seed, args = task
-    from kdd99 import OURS, scaler_of
-
-    from skgan_ad.base import MIN_STEPS
-
     # min_steps as a number: fewer training rows than the protocol's (--train-rows)
     # can make the default lengthen a fit, so runs journaled under another default
     # (or before min_steps existed) are not taken as this one's.
-    min_steps = (None if name not in OURS
-                 else MIN_STEPS if args.min_steps is None else args.min_steps)
     return {"detector": name, "contamination": level, "seed": seed,
             "scaler": scaler_of(name, args.scaler), "train_rows_option": args.train_rows,
-            "epochs_option": args.epochs.get(name), "min_steps": min_steps}
+            "epochs_option": args.epochs.get(name),
+            "min_steps": min_steps_of(name, args.min_steps)}
 
 
 def summarise(all_records, args):
@@ -124,15 +120,16 @@ def summarise(all_records, args):
     lines = [
         f"# KDD99 with contaminated training data ({date.today()})",
         "",
-        f"Command: `python benchmarks/contamination.py {shlex.join(sys.argv[1:])}`",
+        f"Command: `{command_line()}`",
         "",
+        *(["A quick smoke run (`--quick`), not a result.", ""] if args.quick else []),
         ("Training rows: the same number at every level ("
          + ("the clean protocol's" if args.train_rows is None else "`--train-rows`")
          + "), a share of them anomalies "
          f"taken from the training half; test: the untouched test half. Seeds "
          f"{', '.join(map(str, args.seeds))} (split, sampling and model). Epochs: "
          f"{epochs}. Training rows per run: {rows}. Feature scaling `{args.scaler}` "
-         "(as in kdd99.py); one torch thread per run."),
+         "(as in the KDD99 suite); one torch thread per run."),
         "",
         "AUROC (mean over seeds) per contamination level, and its drop from 0%:",
         "",
@@ -167,33 +164,40 @@ def summarise(all_records, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser = script_parser(__name__, __doc__)
+    add_kdd99_data_argument(parser)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--levels", type=float, nargs="+", default=list(LEVELS))
-    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
-                        choices=DETECTORS)
+    parser.add_argument("--detectors", nargs="+",
+                        default=[*OURS_WITHOUT_SEARCH, "PyOD IForest"], choices=DETECTORS)
     parser.add_argument("--epochs", nargs="*", default=[], metavar="NAME=N",
-                        help="epochs of some GAN detectors (default: the estimators' own)")
+                        help="epochs of some detectors, ours or PyOD's (default: the "
+                             "estimators' own)")
     parser.add_argument("--min-steps", type=int, default=None,
                         help="min_steps of our detectors (default: the estimators' own)")
     parser.add_argument("--jobs", type=int, default=1, help="processes at once")
     parser.add_argument("--scaler", default="chosen",
                         choices=["chosen", "log", "minmax", "standard"],
-                        help="feature scaling, as in kdd99.py (default: each "
+                        help="feature scaling, as in the KDD99 suite (default: each "
                              "detector's chosen one)")
     parser.add_argument("--train-rows", type=int, default=None,
                         help="training rows at every level (default: the clean "
                              "protocol's count)")
-    parser.add_argument("--output", default=str(RESULTS / "contamination"),
-                        help="writes OUTPUT.json and OUTPUT.md")
+    add_quick_and_output_arguments(
+        parser, "contamination", writes="OUTPUT.json and OUTPUT.md",
+        quick="seed 42, 1 epoch (min_steps 0) for every detector trained in epochs, "
+              "the bundled sample unless --data is given")
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     args.epochs = {name: int(n) for name, n in (pair.split("=") for pair in args.epochs)}
     if set(args.epochs) - set(DETECTORS):
         parser.error(f"--epochs names unknown detectors: {set(args.epochs) - set(DETECTORS)}")
-    if not Path(args.data).exists():
-        parser.error(f"KDD99 file not found: {args.data}")
+    if args.quick:
+        args.seeds, args.min_steps = [42], 0
+        args.epochs = {name: 1 for name in args.detectors
+                       if name in OURS or PYOD_EPOCHS[name] is not None}
+    args.data = kdd99_data(parser, args.data, args.quick)
+    args.output = args.output or default_output("contamination", args.quick)
 
     tasks = [(name, level, seed, args) for seed in args.seeds for name in args.detectors
              for level in args.levels]
@@ -205,12 +209,8 @@ def main(argv=None):
     summary, table = summarise(records, args)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "argv": sys.argv[1:], "epochs": args.epochs,
-         "runs": records, "summary": summary}, indent=2))
+        {"date": str(date.today()), "command": command_line(), "quick": args.quick,
+         "epochs": args.epochs, "runs": records, "summary": summary}, indent=2))
     output.with_suffix(".md").write_text(table)
     print("\n" + table)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

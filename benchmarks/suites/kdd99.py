@@ -7,15 +7,17 @@ anomalies the test rows at or above the 80th percentile of the test scores.
 
 Feature scaling (``--scaler``): the official code trains on unscaled features
 (``src_bytes`` reaches 7e8). By default each detector gets the scaling chosen for it on
-the training half of the seed-42 split (``benchmarks/tabular_validation.py``, never the
-test half), listed in ``SCALERS``; the others are standardised with statistics of the
-training rows. ALAD, for one, swings from epoch to epoch on raw and min-max features
-and plateaus low on standardised ones, while ``log1p`` of the numeric columns keeps the
-byte totals' order of magnitude and trains stably (``results/alad_validation.md``).
+the training half of the seed-42 split (``defaults/tabular_validation.py``, never
+the test half), listed in ``common.SCALERS``; the others are standardised with
+statistics of the training rows. ALAD, for one, swings from epoch to epoch on raw and
+min-max features and plateaus low on standardised ones, while ``log1p`` of the
+numeric columns keeps the byte totals' order of magnitude and trains stably
+(``results/alad_validation.md``).
 
-Detectors: our seven and nine of PyOD's, with their own defaults. PyOD's OCSVM and
-MO_GAAL are fitted on a random 20,000 of the training rows and its AnoGAN on 2,000
-(``TRAIN_ROWS``), which keeps their fits to minutes (``../shared/peers.md``).
+Detectors: ours (``skgan_ad.all_detectors()``) and nine of PyOD's, with their own
+defaults (``common.make_detector``). PyOD's OCSVM and MO_GAAL are fitted on a random
+20,000 of the training rows and its AnoGAN on 2,000 (``common.TRAIN_ROWS``), which
+keeps their fits to minutes (``../shared/peers.md``).
 
 Each (detector, seed) runs in a fresh process with one torch thread, so the peak RSS
 it reports is its own; ``--jobs`` processes run at once. Seeds vary both the split and
@@ -23,51 +25,41 @@ the model; seed 42 is the papers' split. Besides the tables, the run keeps each 
 ROC and PR curve (at most 200 points each) and draws them for the first seed, with
 the chart of F1 and AUROC per detector.
 
-    python benchmarks/kdd99.py                      # 5 seeds, every detector
-    python benchmarks/kdd99.py --seeds 42 --detectors ALAD --epochs 5
-    python benchmarks/kdd99.py --quick              # a smoke run, see --help
+    python -m benchmarks kdd99                      # 5 seeds, every detector
+    python -m benchmarks kdd99 --seeds 42 --detectors ALAD --epochs 5
+    python -m benchmarks kdd99 --quick              # a smoke run, see --help
 """
 
-import argparse
 import json
 import multiprocessing
 import platform
-import resource
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-if __package__:
-    from . import plot_results
-    from .runner import (
-        add_resume_argument,
-        command_line,
-        default_output,
-        journal_path,
-        markdown_cell,
-        portable_path,
-        run_tasks,
-    )
-else:  # run as a script: python benchmarks/kdd99.py
-    import plot_results
-    from runner import (
-        add_resume_argument,
-        command_line,
-        default_output,
-        journal_path,
-        markdown_cell,
-        portable_path,
-        run_tasks,
-    )
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
-#: ``--data`` value that loads the 20,000-row KDD99 sample bundled with skgan_ad.
-BUNDLED = "bundled"
-DEFAULT_SEEDS = (42, 43, 44, 45, 46)
+from .. import _plots
+from .._runner import add_resume_argument, command_line, run_tasks
+from ..common import (
+    BUNDLED,
+    OURS,
+    QUICK_TRAIN_ROWS_DIVISOR,
+    SCALERS,
+    TRAIN_ROWS,
+    add_kdd99_data_argument,
+    add_quick_and_output_arguments,
+    add_run_arguments,
+    default_output,
+    detection_metrics,
+    fit_and_score,
+    journal_path,
+    kdd99_data,
+    load_kdd99_data,
+    markdown_cell,
+    portable_path,
+    scaler_of,
+    script_parser,
+)
 
 #: Precision / recall / F1 on this protocol, from the ALAD and EGBAD papers' tables.
 PAPER = {
@@ -79,155 +71,6 @@ PAPER = {
     # inconsistent with P and R, whose harmonic mean is given here.
     "AnoGAN": (0.8786, 0.8297, 0.8535),
 }
-OURS = ("EGBAD", "ALAD", "AnoGAN", "FAnoGAN", "GANomaly", "FenceGAN",
-        "SimultaneousEncoderGAN")
-#: PyOD's detectors, with the argument that counts their training epochs (``None``:
-#: not trained in epochs). PyOD's ALAD counts gradient steps as epochs; MO_GAAL and
-#: SO_GAAL train for three times ``stop_epochs``.
-PYOD_EPOCHS = {"PyOD IForest": None, "PyOD OCSVM": None, "PyOD ECOD": None,
-               "PyOD AutoEncoder": "epoch_num", "PyOD DeepSVDD": "epochs",
-               "PyOD ALAD": "epochs", "PyOD AnoGAN": "epochs",
-               "PyOD MO_GAAL": "stop_epochs", "PyOD SO_GAAL": "stop_epochs"}
-DETECTORS = OURS + tuple(PYOD_EPOCHS)
-#: Detectors fitted on a random subsample of the training rows, for time: PyOD's
-#: AnoGAN runs a Python loop of latent queries over every training row during fit;
-#: OCSVM's kernel fit and MO_GAAL's ten generators grow quickly with the rows.
-TRAIN_ROWS = {"PyOD AnoGAN": 2000, "PyOD OCSVM": 20000, "PyOD MO_GAAL": 20000}
-#: Feature scaling per detector (``make_kdd99_preprocessor``), chosen on the training
-#: half (``results/<detector>_validation.md``); any other detector is standardised.
-SCALERS = {"ALAD": "log", "FenceGAN": "log", "GANomaly": "log",
-           "SimultaneousEncoderGAN": "log"}
-#: ``--quick`` divides ``TRAIN_ROWS`` by this.
-QUICK_TRAIN_ROWS_DIVISOR = 10
-
-
-def load_data(path):
-    """KDD99 from ``path``, or the bundled 20,000-row sample when ``path`` is "bundled"."""
-    from skgan_ad.datasets import load_kdd99
-
-    return load_kdd99(sample=True) if path == BUNDLED else load_kdd99(path)
-
-
-def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
-                  min_steps=None, extra=None):
-    """One of ``DETECTORS``, seeded where it takes a seed, on the CPU.
-
-    ``extra``: further parameters of one of ours (``OURS``).
-
-    Returns
-    -------
-    detector : estimator
-    convention : {"sklearn", "pyod"}
-        "sklearn": higher ``decision_function`` = more normal; "pyod": more anomalous.
-    """
-    if name in OURS:
-        import skgan_ad
-
-        params = {"random_state": seed, "device": "cpu"}
-        if epochs is not None:
-            params["epochs"] = epochs
-        if min_steps is not None:
-            params["min_steps"] = min_steps
-        return getattr(skgan_ad, name)(**params, **(extra or {})), "sklearn"
-    from pyod.models import (
-        alad,
-        anogan,
-        auto_encoder,
-        deep_svdd,
-        ecod,
-        iforest,
-        mo_gaal,
-        ocsvm,
-        so_gaal,
-    )
-
-    detector = {
-        "PyOD IForest": lambda: iforest.IForest(random_state=seed),
-        "PyOD OCSVM": ocsvm.OCSVM,
-        "PyOD ECOD": ecod.ECOD,
-        "PyOD AutoEncoder": lambda: auto_encoder.AutoEncoder(
-            device="cpu", random_state=seed, verbose=0),
-        "PyOD DeepSVDD": lambda: deep_svdd.DeepSVDD(n_features=n_features,
-                                                    random_state=seed, verbose=0),
-        "PyOD ALAD": lambda: alad.ALAD(device="cpu"),
-        "PyOD AnoGAN": lambda: anogan.AnoGAN(device="cpu"),
-        "PyOD MO_GAAL": mo_gaal.MO_GAAL,
-        "PyOD SO_GAAL": so_gaal.SO_GAAL,
-    }[name]()
-    if pyod_epochs is not None and PYOD_EPOCHS[name] is not None:
-        detector.set_params(**{PYOD_EPOCHS[name]: pyod_epochs})
-    return detector, "pyod"
-
-
-def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
-                  min_steps=None, quick=False, extra=None):
-    """Fit one detector on ``X_train`` and score ``X_test``, with one torch thread.
-
-    ``extra``: further parameters of one of ours, as in :func:`make_detector`.
-
-    Returns
-    -------
-    anomaly_scores : ndarray of shape (n_test,)
-        Higher = more anomalous, whatever the library's convention.
-    timings : dict
-        ``train_rows``, ``fit_seconds``, ``train_seconds`` (our training epochs alone,
-        from ``history_``; ``None`` for PyOD), ``score_rows_per_second`` and
-        ``peak_rss_mb`` (of this process so far).
-    detector : estimator
-        The fitted detector.
-    """
-    import torch
-
-    torch.set_num_threads(1)
-    if name in TRAIN_ROWS:
-        rows = TRAIN_ROWS[name] // (QUICK_TRAIN_ROWS_DIVISOR if quick else 1)
-        if len(X_train) > rows:
-            X_train = X_train[np.random.RandomState(seed).choice(len(X_train), rows,
-                                                                 replace=False)]
-    detector, convention = make_detector(name, seed, X_train.shape[1], epochs,
-                                         pyod_epochs, min_steps, extra)
-    # PyOD's GAN detectors draw from the global generators (they take no seed).
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    start = time.perf_counter()
-    detector.fit(X_train)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    scores = detector.decision_function(X_test)
-    score_seconds = time.perf_counter() - start
-    return (-scores if convention == "sklearn" else scores), {
-        "train_rows": len(X_train),
-        "fit_seconds": fit_seconds,
-        # Our fit = the training epochs, then scoring the training rows for offset_
-        # (for AnoGAN, a latent search over every training row).
-        "train_seconds": (float(sum(detector.history_[:, "dur"]))
-                          if hasattr(detector, "history_") else None),
-        "score_rows_per_second": len(X_test) / score_seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }, detector
-
-
-def detection_metrics(y_test, anomaly_scores, percentile):
-    """Precision, recall, F1, AUROC and AUPRC of anomaly scores.
-
-    The test rows at or above ``percentile`` of the test scores are called anomalies
-    (the papers' transductive threshold); AUPRC is the average precision.
-    """
-    from sklearn.metrics import (
-        average_precision_score,
-        precision_recall_fscore_support,
-        roc_auc_score,
-    )
-
-    predicted = anomaly_scores >= np.percentile(anomaly_scores, percentile)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        y_test, predicted, average="binary", zero_division=0.0)
-    return {"precision": precision, "recall": recall, "f1": f1,
-            "auroc": roc_auc_score(y_test, anomaly_scores),
-            "auprc": average_precision_score(y_test, anomaly_scores),
-            # PyOD's GAN scores point the wrong way on this protocol (pyod #119/#237):
-            # the AUROC of the negated score diagnoses it.
-            "auroc_negated": roc_auc_score(y_test, -anomaly_scores)}
 
 
 def curve_points(y_test, anomaly_scores, points=200):
@@ -246,19 +89,12 @@ def curve_points(y_test, anomaly_scores, points=200):
             "pr": {"recall": recall, "precision": precision}}
 
 
-def scaler_of(name, scaler):
-    """``make_kdd99_preprocessor``'s scaler for detector ``name`` under ``--scaler``."""
-    if scaler == "chosen":
-        scaler = SCALERS.get(name, "standard")
-    return None if scaler == "none" else scaler
-
-
 def run_one(task):
     """Fit and score one detector on one split; runs in its own process."""
     name, seed, args = task
     from skgan_ad.datasets import kdd99_paper_split, make_kdd99_preprocessor
 
-    data = load_data(args.data)
+    data = load_kdd99_data(args.data)
     X_train, X_test, y_test = kdd99_paper_split(data.data, data.target, random_state=seed)
     preprocessor = make_kdd99_preprocessor(scaler_of(name, args.scaler)).fit(X_train)
     X_train = preprocessor.transform(X_train).astype(np.float32)
@@ -374,52 +210,30 @@ def summarise(records, args):
     return summary, "\n".join(lines) + "\n"
 
 
-def add_run_arguments(parser):
-    """The options every suite over ``DETECTORS`` takes: seeds, detectors, epochs."""
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
-                        choices=DETECTORS)
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of our detectors (default: the estimators' own)")
-    parser.add_argument("--pyod-epochs", type=int, default=None,
-                        help="the epoch argument of PyOD's trained detectors "
-                             "(PYOD_EPOCHS; default: PyOD's own)")
-    parser.add_argument("--min-steps", type=int, default=None,
-                        help="min_steps of our detectors (default: the estimators' own)")
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=None,
-                        help=f"the KDD99 10%% file (default: {DEFAULT_DATA}), or "
-                             f"'{BUNDLED}' for the 20,000-row sample bundled with skgan_ad")
+    parser = script_parser(__name__, __doc__)
+    add_kdd99_data_argument(parser)
     add_run_arguments(parser)
     parser.add_argument("--scaler", default="chosen",
                         choices=["chosen", "none", "log", "minmax", "standard"],
                         help="feature scaling of every detector (default: each "
-                             "detector's from SCALERS, else standard)")
+                             "detector's from common.SCALERS, else standard)")
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="stop a run after this long and report it as failed")
     parser.add_argument("--save-models", default=None, metavar="DIR",
                         help="save our fitted detectors as DIR/NAME_seedSEED.safetensors")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"seed 42, 1 epoch (min_steps 0) for ours and PyOD's, "
-                             f"TRAIN_ROWS divided by {QUICK_TRAIN_ROWS_DIVISOR}, the "
-                             "bundled sample unless --data is given, output under "
-                             "results/quick/: a smoke run, not a result")
-    parser.add_argument("--output", default=None,
-                        help="writes OUTPUT.json, OUTPUT.md, OUTPUT_f1.png and "
-                             "OUTPUT_curves.png (default: results/kdd99, or "
-                             "results/quick/kdd99 with --quick)")
+    add_quick_and_output_arguments(
+        parser, "kdd99", writes="OUTPUT.json, OUTPUT.md, OUTPUT_f1.png and "
+                                "OUTPUT_curves.png",
+        quick=f"seed 42, 1 epoch (min_steps 0) for ours and PyOD's, TRAIN_ROWS divided "
+              f"by {QUICK_TRAIN_ROWS_DIVISOR}, the bundled sample unless --data is given")
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.pyod_epochs, args.min_steps = [42], 1, 1, 0
-    args.data = args.data or (BUNDLED if args.quick else str(DEFAULT_DATA))
+    args.data = kdd99_data(parser, args.data, args.quick)
     args.output = args.output or default_output("kdd99", args.quick)
-    if args.data != BUNDLED and not Path(args.data).exists():
-        parser.error(f"KDD99 file not found: {args.data}")
 
     tasks = [(name, seed, args) for seed in args.seeds for name in args.detectors]
     print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
@@ -437,15 +251,11 @@ def main(argv=None):
          "epochs": args.epochs, "pyod_epochs": args.pyod_epochs, "runs": records,
          "summary": summary}, indent=2))
     output.with_suffix(".md").write_text(table)
-    plot_results.plot_f1(summary, PAPER, output.with_name(output.name + "_f1.png"))
-    plot_results.plot_curves(
+    _plots.plot_f1(summary, PAPER, output.with_name(output.name + "_f1.png"))
+    _plots.plot_curves(
         {r["detector"]: r["curves"] for r in records
          if r["seed"] == args.seeds[0] and r["status"] == "ok"},
         f"KDD99, paper protocol, seed {args.seeds[0]}",
         output.with_name(output.name + "_curves.png"))
     print("\n" + table)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

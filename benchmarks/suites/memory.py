@@ -5,20 +5,17 @@ which also gives its training rows/s), then scores a 2,000,000 x 121 array (as
 float32, float64 and CSR) while a thread samples the process's resident memory every
 millisecond. "Extra" is the peak during scoring minus the resident memory just before
 it; the float64 scores returned (16 MB for 2,000,000 rows) are part of it and
-unavoidable. PyOD's ALAD (``--detectors "PyOD ALAD"``, its default 200 steps) scores
-dense arrays only and in one pass.
+unavoidable. Detectors (``--detectors``): by default ours but AnoGAN
+(``common.OURS_WITHOUT_SEARCH``; ``anogan_speed.py`` measures its scoring memory with
+a short latent search, which here would take hours), and PyOD's ALAD (its default
+200 steps), which scores dense arrays only and in one pass.
 
-    python benchmarks/memory.py                  # writes results/memory.{json,md}
-    python benchmarks/memory.py --rows 200000    # quicker
+    python -m benchmarks memory                  # writes results/memory.{json,md}
+    python -m benchmarks memory --rows 200000    # quicker
 """
 
-import argparse
 import ctypes
 import json
-import os
-import sys
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -26,63 +23,36 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-if __package__:
-    from .kdd99 import make_detector
-    from .runner import command_line
-else:  # run as a script: python benchmarks/memory.py
-    from kdd99 import make_detector
-    from runner import command_line
+from .._runner import command_line
+from ..common import (
+    OURS,
+    OURS_WITHOUT_SEARCH,
+    default_output,
+    make_detector,
+    script_parser,
+    with_extra_peak,
+)
 
-RESULTS = Path(__file__).resolve().parent / "results"
-PAGE = os.sysconf("SC_PAGE_SIZE")
 LIBC = ctypes.CDLL("libc.so.6")
-
-
-def resident_bytes():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE
-
-
-class PeakSampler(threading.Thread):
-    """Samples resident memory until stopped; ``peak`` is the highest sample."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak, self._done = resident_bytes(), threading.Event()
-
-    def run(self):
-        while not self._done.is_set():
-            self.peak = max(self.peak, resident_bytes())
-            time.sleep(0.001)
-
-    def stop(self):
-        self._done.set()
-        self.join()
-        return self.peak
 
 
 def measure(detector, X):
     # Return the heap's freed pages to the system, so "before" holds no reusable slack.
     LIBC.malloc_trim(0)
-    before = resident_bytes()
-    sampler = PeakSampler()
-    sampler.start()
-    start = time.perf_counter()
     # PyOD's detectors have no score_samples; ours return it without the offset.
     score = getattr(detector, "score_samples", detector.decision_function)
-    scores = score(X)
-    seconds = time.perf_counter() - start
-    peak = sampler.stop()
+    scores, seconds, extra_mb = with_extra_peak(score, X)
     assert np.isfinite(scores).all()
-    return {"extra_mb": (peak - before) / 2**20, "rows_per_second": X.shape[0] / seconds}
+    return {"extra_mb": extra_mb, "rows_per_second": X.shape[0] / seconds}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = script_parser(__name__, __doc__)
     parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--detectors", nargs="+", default=["EGBAD", "ALAD"],
-                        help="ours, or PyOD ALAD")
-    parser.add_argument("--output", default=str(RESULTS / "memory"))
+    parser.add_argument("--detectors", nargs="+",
+                        default=[*OURS_WITHOUT_SEARCH, "PyOD ALAD"],
+                        choices=[*OURS, "PyOD ALAD"])
+    parser.add_argument("--output", default=default_output("memory"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rng = np.random.RandomState(0)
@@ -92,7 +62,7 @@ def main(argv=None):
     records = []
     for name in args.detectors:
         detector, convention = make_detector(name, 0, train.shape[1], epochs=1,
-                                                min_steps=0)
+                                             min_steps=0)
         detector.fit(train)
         ours = convention == "sklearn"
         train_rows_per_second = (len(train) / float(np.sum(detector.history_[:, "dur"]))
@@ -136,7 +106,3 @@ def main(argv=None):
     output.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

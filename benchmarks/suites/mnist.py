@@ -13,47 +13,35 @@ scaled to [0, 1]; the papers use all 70,000, so training sets here are about 7 t
 smaller. The papers publish their MNIST results as bar charts or tables that were
 not retrieved for this project (``../shared/methods.md``), so no paper column yet.
 
-Each (method, protocol, digit) runs in a fresh process (``runner.py``); a run that
-fails is reported as failed. Writes JSON, a markdown table and a chart of the mean
-AUROC per method.
+Methods: our detectors (``skgan_ad.all_detectors()``). Each (method, protocol, digit)
+runs in a fresh process (``_runner.py``); a run that fails is reported as failed.
+Writes JSON, a markdown table and a chart of the mean AUROC per method.
 
-    python benchmarks/mnist.py --quick                   # digit 0, 1 epoch
-    python benchmarks/mnist.py --protocol anomalous --epochs 10
-    python benchmarks/mnist.py --jobs 8 --device cuda    # eight runs share one GPU
+    python -m benchmarks mnist --quick                   # digit 0, 1 epoch
+    python -m benchmarks mnist --protocol anomalous --epochs 10
+    python -m benchmarks mnist --jobs 8 --device cuda    # eight runs share one GPU
 """
 
-import argparse
 import json
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-if __package__:
-    from . import plot_results
-    from .runner import (
-        add_resume_argument,
-        command_line,
-        default_output,
-        journal_path,
-        run_tasks,
-    )
-else:  # run as a script: python benchmarks/mnist.py
-    import plot_results
-    from runner import (
-        add_resume_argument,
-        command_line,
-        default_output,
-        journal_path,
-        run_tasks,
-    )
+from skgan_ad import all_detectors
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
-METHODS = ("AnoGAN", "FAnoGAN", "EGBAD", "ALAD", "GANomaly", "FenceGAN",
-           "SimultaneousEncoderGAN")
+from .. import _plots
+from .._runner import add_resume_argument, command_line, run_tasks
+from ..common import (
+    MNIST_DIR,
+    OURS,
+    add_quick_and_output_arguments,
+    default_output,
+    journal_path,
+    min_steps_of,
+    script_parser,
+    timed,
+)
 
 
 def run_one(task):
@@ -64,7 +52,6 @@ def run_one(task):
     torch.set_num_threads(1)
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    import skgan_ad
     from skgan_ad.datasets import load_mnist, one_class_split
 
     images, digits = load_mnist(args.data, return_X_y=True)
@@ -79,10 +66,10 @@ def run_one(task):
     params = {"random_state": 0, "device": args.device}
     if args.epochs is not None:
         params["epochs"] = args.epochs
-    detector = getattr(skgan_ad, method)(**params)
-    start = time.perf_counter()
-    detector.fit(X_train)
-    fit_seconds = time.perf_counter() - start
+    if args.min_steps is not None:
+        params["min_steps"] = args.min_steps
+    detector = dict(all_detectors())[method](**params)
+    _, fit_seconds = timed(detector.fit, X_train)
     anomaly_scores = -detector.score_samples(X_test)
     record = {"method": method, "protocol": protocol, "digit": digit,
               "train_images": len(X_train), "test_images": len(X_test),
@@ -101,8 +88,9 @@ def summarise(records, args):
     lines += [(f"MNIST test set (10,000 images, [0, 1]); 80% of the normal images train "
                f"(at most {args.max_train or 'all'}; scored: at most "
                f"{args.max_test or 'all'} test images); epochs: "
-               f"{args.epochs or 'estimator default'}; device: {args.device}; one torch "
-               "thread per run. "
+               f"{args.epochs or 'estimator default'}; min_steps: "
+               f"{'estimator default' if args.min_steps is None else args.min_steps}; "
+               f"device: {args.device}; one torch thread per run. "
                "Mean AUROC / AUPRC over the digits run; paper figures not retrieved "
                "yet."), ""]
     for protocol in args.protocols:
@@ -137,32 +125,32 @@ def mean_auroc_auprc(runs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("--data", default=str(MNIST_DIR))
+    parser.add_argument("--methods", nargs="+", default=list(OURS), choices=OURS)
     parser.add_argument("--protocol", choices=["anomalous", "normal", "both"],
                         default="both")
     parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--min-steps", type=int, default=None,
+                        help="min_steps of the detectors (default: the estimators' own)")
     parser.add_argument("--max-train", type=int, default=None,
                         help="train on at most this many images (drawn at random)")
     parser.add_argument("--max-test", type=int, default=None,
                         help="score at most this many images (drawn at random)")
-    parser.add_argument("--quick", action="store_true",
-                        help="digit 0, 1 epoch, 100 training and 200 test images (the "
-                             "cost of AnoGAN's latent search grows with the images), "
-                             "output under results/quick/: a smoke run, not a result")
+    add_quick_and_output_arguments(
+        parser, "mnist", writes="OUTPUT.json, OUTPUT.md and OUTPUT_auroc.png",
+        quick="digit 0, 1 epoch (min_steps 0), 100 training and 200 test images (the "
+              "cost of AnoGAN's latent search grows with the images)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--device", default="auto",
                         help="the detectors' device: 'auto' (CUDA when there is one), "
                              "'cpu', 'cuda'...; runs share it")
-    parser.add_argument("--output", default=None,
-                        help="writes OUTPUT.json, OUTPUT.md and OUTPUT_auroc.png "
-                             "(default: results/mnist, or results/quick/mnist)")
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.digits, args.epochs, args.max_train, args.max_test = [0], 1, 100, 200
+        args.min_steps = 0
     args.output = args.output or default_output("mnist", args.quick)
     args.protocols = ["anomalous", "normal"] if args.protocol == "both" else [args.protocol]
     if not Path(args.data).exists():
@@ -173,7 +161,9 @@ def main(argv=None):
     records = run_tasks(
         run_one, tasks, jobs=args.jobs,
         identify=lambda task: {"method": task[0], "protocol": task[1], "digit": task[2],
-                               "epochs": args.epochs, "max_train": args.max_train,
+                               "epochs": args.epochs,
+                               "min_steps": min_steps_of(task[0], args.min_steps),
+                               "max_train": args.max_train,
                                "max_test": args.max_test},
         description="MNIST", journal=journal_path(args.output), resume=args.resume)
     table = summarise(records, args)
@@ -187,14 +177,10 @@ def main(argv=None):
         method: mean_auroc_auprc(r for r in records
                                  if r["method"] == method and r["protocol"] == protocol)
         for method in args.methods} for protocol in args.protocols}
-    plot_results.plot_grouped_bars(
+    _plots.plot_grouped_bars(
         {group: {method: pair[0] for method, pair in values.items() if pair}
          for group, values in means.items()},
         f"One-class MNIST: mean AUROC over {len(args.digits)} digit(s); line: chance",
         "AUROC", output.with_name(output.name + "_auroc.png"), reference=0.5)
     print("\n" + table)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,11 +23,10 @@ process (``torch.set_num_threads(1)``):
 The figures depend on the machine and on what else runs on it: the load average is
 recorded next to them.
 
-    python benchmarks/scaling.py                    # writes results/scaling.{json,md}
-    python benchmarks/scaling.py --dask-rows 500000 # quicker
+    python -m benchmarks scaling                    # writes results/scaling.{json,md}
+    python -m benchmarks scaling --dask-rows 500000 # quicker
 """
 
-import argparse
 import json
 import os
 import platform
@@ -48,7 +47,6 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from distributed import Client, LocalCluster
-from memory import PeakSampler, resident_bytes
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skgan_ad import ALAD, EGBAD
@@ -56,16 +54,11 @@ from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preproce
 from skgan_ad.distributed import accelerated_training, score_dask_array
 from skgan_ad.metrics import anomaly_roc_auc
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
-EXAMPLE = ROOT / "examples" / "accelerate_multi_gpu.py"
+from .._runner import command_line
+from ..common import REPOSITORY, default_output, script_parser, timed, with_extra_peak
+
+EXAMPLE = REPOSITORY / "examples" / "accelerate_multi_gpu.py"
 N_FEATURES = 121
-
-
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
 
 
 # Search ------------------------------------------------------------------------
@@ -115,15 +108,6 @@ def measure_search():
 
 # Scoring -----------------------------------------------------------------------
 
-def _measure_memory(compute, *args, **kwargs):
-    """``(compute(*args, **kwargs), seconds, extra peak resident MB)``."""
-    before = resident_bytes()
-    sampler = PeakSampler()
-    sampler.start()
-    result, seconds = timed(compute, *args, **kwargs)
-    return result, seconds, (sampler.stop() - before) / 2**20
-
-
 def _record(how, threads, X, timing):
     _, seconds, extra_mb = timing
     return {"how": how, "threads": threads, "rows": X.shape[0], "data_mb": X.nbytes / 2**20,
@@ -135,12 +119,12 @@ def _record(how, threads, X, timing):
 def _score_in_memory(detector, rows, chunk_rows, threads):
     """The same rows in memory: scored directly, then as a chunked dask array."""
     X = np.random.RandomState(1).normal(size=(rows, N_FEATURES)).astype(np.float32)
-    timing = _measure_memory(detector.decision_function, X)
+    timing = with_extra_peak(detector.decision_function, X)
     expected = timing[0]
     records = [_record("in memory, decision_function", 1, X, timing)]
     chunked = da.from_array(X, chunks=(chunk_rows, N_FEATURES))
     for n_threads in sorted({1, threads}):
-        timing = _measure_memory(score_dask_array(detector, chunked).compute,
+        timing = with_extra_peak(score_dask_array(detector, chunked).compute,
                                  scheduler="threads", num_workers=n_threads)
         np.testing.assert_allclose(timing[0], expected, rtol=1e-6)
         records.append(_record("in memory as a dask array, score_dask_array", n_threads,
@@ -157,8 +141,8 @@ def measure_scoring(memory_rows, dask_rows, chunk_rows, threads):
     with dask.config.set(scheduler="threads", num_workers=threads):
         # Reading one column still generates every block: the cost of the data alone.
         records.append(_record("lazily generated dask array, generating only", threads,
-                               lazy, _measure_memory(lazy[:, 0].compute)))
-        timing = _measure_memory(score_dask_array(detector, lazy).compute)
+                               lazy, with_extra_peak(lazy[:, 0].compute)))
+        timing = with_extra_peak(score_dask_array(detector, lazy).compute)
         records.append(_record("lazily generated dask array, score_dask_array", threads,
                                lazy, timing))
         first_block = lazy[:chunk_rows].compute()
@@ -234,11 +218,11 @@ def measure_accelerate(epochs):
 
 # Report ------------------------------------------------------------------------
 
-def _markdown(results, argv):
+def _markdown(results):
     meta = results["machine"]
     lines = [
         f"# Scaling out: Dask and Accelerate ({results['date']})", "",
-        f"Command: `{' '.join(['python benchmarks/scaling.py', *argv])}`", "",
+        f"Command: `{results['command']}`", "",
         (f"{meta['cpus']} CPU cores, `torch.set_num_threads(1)`; load average "
          f"{meta['load_before'][0]:.1f} before and {meta['load_after'][0]:.1f} after "
          f"(other jobs shared the machine); torch {meta['torch']}, dask {meta['dask']}, "
@@ -277,16 +261,16 @@ def _markdown(results, argv):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = script_parser(__name__, __doc__)
     parser.add_argument("--memory-rows", type=int, default=500_000)
     parser.add_argument("--dask-rows", type=int, default=5_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=2, help="Dask scheduler threads")
     parser.add_argument("--epochs", type=int, default=3, help="training epochs (accelerate)")
-    parser.add_argument("--output", default=str(RESULTS / "scaling"))
+    parser.add_argument("--output", default=default_output("scaling"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    results = {"date": str(date.today()), "argv": sys.argv[1:] if argv is None else argv,
+    results = {"date": str(date.today()), "command": command_line(),
                "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg(),
                            "python": platform.python_version(), "torch": torch.__version__,
                            "dask": dask.__version__, "distributed": distributed.__version__,
@@ -298,10 +282,6 @@ def main(argv=None):
     results["machine"]["load_after"] = os.getloadavg()
     output = Path(args.output)
     output.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    output.with_suffix(".md").write_text(_markdown(results, results["argv"]))
+    output.with_suffix(".md").write_text(_markdown(results))
     print(output.with_suffix(".md").read_text())
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

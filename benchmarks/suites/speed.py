@@ -15,14 +15,11 @@
 
 One torch thread for everything; the figures are ratios measured side by side.
 
-    python benchmarks/speed.py            # writes results/speed.{json,md}
+    python -m benchmarks speed            # writes results/speed.{json,md}
 """
 
-import argparse
 import json
 import platform
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -32,21 +29,10 @@ import torch
 from skgan_ad import ALAD
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 
-if __package__:
-    from .runner import command_line
-else:  # run as a script: python benchmarks/speed.py
-    from runner import command_line
+from .._runner import command_line
+from ..common import KDD99_FILE, default_output, script_parser, timed
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "kdd99" / "kddcup.data_10_percent.gz"
-RESULTS = ROOT / "benchmarks" / "results"
 BATCH = 50
-
-
-def timed(function, *args):
-    start = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - start
 
 
 def raw_alad_scorer(detector, X_test, batch_size):
@@ -76,11 +62,11 @@ def best_seconds(scorers, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("--data", default=str(KDD99_FILE))
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3, help="scoring rounds (best kept)")
-    parser.add_argument("--output", default=str(RESULTS / "speed"))
+    parser.add_argument("--output", default=default_output("speed"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     from pyod.models.alad import ALAD as PyODALAD
@@ -162,7 +148,3 @@ def main(argv=None):
     output.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Defaults: the validation runs that chose package defaults, on training data only."""

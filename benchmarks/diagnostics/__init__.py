@@ -1,0 +1,1 @@
+"""Diagnostics: what explains a result; no default of the package is taken from them."""

@@ -1,0 +1,1 @@
+"""Suites: the measurements the documentation shows, ours next to PyOD's."""
