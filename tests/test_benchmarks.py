@@ -1,60 +1,112 @@
-"""The benchmark suites' quick paths, end to end, and how a suite reports failed runs.
+"""The benchmarks' entry point and quick paths, end to end, and how a suite reports runs.
 
 Each suite runs as ``python -m benchmarks run --suite NAME --quick`` from the
-repository root, with two detectors (one of ours for one epoch, PyOD's IForest) on
-small data; the tests check what it writes, never how long it took.
+repository root, on small data for one epoch; the tests check what it writes, that
+each of our detectors ran in one of them and beat chance there, never how long it
+took. The tests that run a script in a subprocess are marked ``slow``
+(``python -m pytest -m "not slow"`` leaves them out).
 """
 
+import importlib.util
 import json
-import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import DATA_DIR
 
+from skgan_ad import all_detectors
+
 ROOT = Path(__file__).resolve().parents[1]
-DETECTORS = ["ALAD", "PyOD IForest"]
+OURS = [name for name, _ in all_detectors()]
+#: Ours that the quick KDD99 sample cannot test: GANomaly and the simultaneous-encoder
+#: GAN rank it backwards after their one epoch (seed 42: AUROC 0.06 and 0.27; above
+#: 0.95 when fully trained, results/kdd99.md), and AnoGAN's latent search over its
+#: 10,000 test rows would double that suite's time. One epoch on Arrhythmia ranks
+#: above chance for all three (AUROC 0.69 to 0.83), so they run there.
+NOT_ON_KDD99 = ("AnoGAN", "GANomaly", "SimultaneousEncoderGAN")
+ON_KDD99 = [name for name in OURS if name not in NOT_ON_KDD99]
+#: ALAD as well: with it, the ALAD paper's protocol also runs the paper's settings.
+ON_ARRHYTHMIA = ["ALAD", *NOT_ON_KDD99]
+PYOD_MISSING = importlib.util.find_spec("pyod") is None
+#: A quick run's AUROC must exceed this: chance, by a margin. The lowest AUROC of the
+#: quick runs tested (seed 42) is ALAD's 0.633 after its one epoch on the bundled
+#: KDD99 sample; the others are 0.69 to 0.99.
+MIN_AUROC = 0.55
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture(autouse=True)
+def _benchmarks_importable(monkeypatch):
+    # benchmarks/ is a package of the repository, not of the installed skgan_ad.
+    monkeypatch.syspath_prepend(str(ROOT))
+
+
 def run_quick_suite(suite, output_dir, *options):
-    """Run one suite's quick path with ``DETECTORS``; return its JSON."""
+    """Run one suite's quick path; return its JSON."""
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "run", "--suite", suite, "--quick",
-         "--output-dir", str(output_dir), "--detectors", *DETECTORS, *options],
+         "--output-dir", str(output_dir), *options],
         cwd=ROOT, capture_output=True, text=True, check=False)  # stderr in the assert
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads((output_dir / f"{suite}.json").read_text())
 
 
-def assert_reported(cell, metrics):
-    """A detector's result: finite metrics, or a failure with its reason."""
-    assert cell["status"] in ("ok", "failed"), cell
-    if cell["status"] == "failed":
-        assert cell["error"]
-    else:
-        for metric in metrics:
-            mean, std = cell[metric]
-            assert math.isfinite(mean) and math.isfinite(std), (metric, cell)
+def assert_ran(name, result, metrics=(), beats_chance=True):
+    """One detector's result in a quick suite: a run, or a summary cell (each metric
+    as its mean and std over seeds).
+
+    Ours must have run, with finite metrics and, where ``beats_chance``, an AUROC above
+    ``MIN_AUROC``; so must PyOD's, unless PyOD is not installed.
+    """
+    if name.startswith("PyOD") and PYOD_MISSING and result["status"] == "failed":
+        assert "pyod" in result["error"], result
+        return
+    assert result["status"] == "ok", (name, result)
+    for metric in metrics:
+        assert np.isfinite(result[metric]).all(), (name, metric, result)
+    if beats_chance:
+        assert np.ravel(result["auroc"])[0] > MIN_AUROC, (name, result)
 
 
 def assert_png(path):
     assert path.read_bytes()[:8] == PNG_SIGNATURE, path
 
 
+def test_every_listed_script_answers_help(capsys):
+    from benchmarks.__main__ import GROUPS, SCRIPTS, SUITES, main
+
+    with pytest.raises(SystemExit) as exit:
+        main(["--help"])
+    assert exit.value.code == 0
+    listing = capsys.readouterr().out
+    for group in GROUPS:
+        assert f"(benchmarks/{group}/)" in listing
+    assert set(SUITES) - {"speed"} <= set(SCRIPTS)
+    # Importing a script and building its parser: a moved script's broken import fails.
+    for name in SCRIPTS:
+        assert f"\n  {name} " in listing
+        with pytest.raises(SystemExit) as exit:
+            main([name, "--help"])
+        assert exit.value.code == 0, name
+        assert capsys.readouterr().out.startswith("usage: "), name
+
+
+@pytest.mark.slow
 def test_kdd99_quick_suite_on_the_bundled_sample(tmp_path):
     # --quick reads the KDD99 sample bundled with skgan_ad: no ../shared/data needed.
-    result = run_quick_suite("kdd99", tmp_path)
+    detectors = [*ON_KDD99, "PyOD IForest"]
+    result = run_quick_suite("kdd99", tmp_path, "--detectors", *detectors)
 
     assert result["quick"] and result["data"] == "bundled"
-    assert set(result["summary"]) == set(DETECTORS)
-    for cell in result["summary"].values():
-        assert_reported(cell, ("precision", "recall", "f1", "auroc", "auprc"))
+    assert set(result["summary"]) == set(detectors)
+    for name, cell in result["summary"].items():
+        assert_ran(name, cell, ("precision", "recall", "f1", "auroc", "auprc"))
     assert {(run["detector"], run["seed"]) for run in result["runs"]} == {
-        (name, 42) for name in DETECTORS}
+        (name, 42) for name in detectors}
     for run in result["runs"]:
         if run["status"] == "ok":  # the points the ROC and PR curves are drawn from
             assert 0 < len(run["curves"]["roc"]["fpr"]) <= 200
@@ -62,37 +114,43 @@ def test_kdd99_quick_suite_on_the_bundled_sample(tmp_path):
                 run["curves"]["pr"]["precision"])
     table = (tmp_path / "kdd99.md").read_text()
     assert "quick smoke run" in table
-    for name in DETECTORS:
+    for name in detectors:
         assert f"| {name} |" in table
     assert_png(tmp_path / "kdd99_f1.png")
     assert_png(tmp_path / "kdd99_curves.png")
 
-    # Every run is in the journal, so a resumed suite runs nothing and reports the same.
+    # Every run is in the journal (beside a quick run's output, not in journals/), so
+    # a resumed suite runs nothing and reports the same.
     journal = (tmp_path / "kdd99.runs.jsonl").read_text().splitlines()
-    assert len(journal) == len(DETECTORS)
-    resumed = run_quick_suite("kdd99", tmp_path, "--resume")
+    assert len(journal) == len(detectors)
+    resumed = run_quick_suite("kdd99", tmp_path, "--detectors", *detectors, "--resume")
     assert resumed["runs"] == json.loads(json.dumps(result["runs"]))
 
 
+@pytest.mark.slow
 def test_adbench_quick_suite_on_arrhythmia(tmp_path):
-    from benchmarks.adbench import ALAD_PAPER_SETTINGS
+    from benchmarks.suites.adbench import ALAD_PAPER_SETTINGS
 
     if not (DATA_DIR / "odds" / "arrhythmia.mat").exists():
         pytest.skip(f"Arrhythmia not found in {DATA_DIR} (set SKGAN_AD_DATA to the "
                     "folder holding odds/arrhythmia.mat)")
+    detectors = ON_ARRHYTHMIA  # PyOD's run in the other suites' tests
     result = run_quick_suite("adbench", tmp_path, "--data-dir", str(DATA_DIR),
-                             "--datasets", "arrhythmia")
+                             "--datasets", "arrhythmia", "--detectors", *detectors)
 
     tables, paper = result["results"]["adbench"], result["results"]["alad_paper"]
     assert set(tables) == set(paper) == {"arrhythmia"}
-    assert set(tables["arrhythmia"]) == set(DETECTORS)
+    assert set(tables["arrhythmia"]) == set(detectors)
     # ALAD also runs with the official code's Arrhythmia settings, in that protocol.
-    assert set(paper["arrhythmia"]) == {*DETECTORS, ALAD_PAPER_SETTINGS}
-    for name in DETECTORS:
-        assert_reported(tables["arrhythmia"][name], ("auroc", "auprc"))
-        assert 1 <= result["mean_ranks"]["auroc"][name] <= len(DETECTORS)
-    for name in paper["arrhythmia"]:
-        assert_reported(paper["arrhythmia"][name], ("precision", "recall", "f1", "auroc"))
+    assert set(paper["arrhythmia"]) == {*detectors, ALAD_PAPER_SETTINGS}
+    for name in detectors:
+        assert_ran(name, tables["arrhythmia"][name], ("auroc", "auprc"))
+        assert 1 <= result["mean_ranks"]["auroc"][name] <= len(detectors)
+    for name, cell in paper["arrhythmia"].items():
+        # The paper's settings train on unscaled features: one epoch ranks at chance
+        # (AUROC 0.47), where ALAD's defaults reach 0.79.
+        assert_ran(name, cell, ("precision", "recall", "f1", "auroc"),
+                   beats_chance=name != ALAD_PAPER_SETTINGS)
     table = (tmp_path / "adbench.md").read_text()
     assert "## AUROC" in table and "| mean rank |" in table and "## Overview" in table
     # The ALAD paper's published F1 stands next to ours.
@@ -101,9 +159,24 @@ def test_adbench_quick_suite_on_arrhythmia(tmp_path):
     assert_png(tmp_path / "adbench_ranks.png")
 
 
-def test_adbench_means_leave_out_failed_tables_and_count_them(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks.adbench import mean_over_tables
+@pytest.mark.slow
+def test_contamination_quick_suite_on_the_bundled_sample(tmp_path):
+    detectors = ["ALAD", "PyOD IForest"]
+    result = run_quick_suite("contamination", tmp_path, "--detectors", *detectors,
+                             "--levels", "0.1", "--jobs", "2")
+
+    assert result["quick"]
+    # 10% of the training rows are anomalies, which every detector still ranks.
+    assert [(run["detector"], run["contamination"]) for run in result["runs"]] == [
+        (name, 0.1) for name in detectors]
+    for run in result["runs"]:
+        assert_ran(run["detector"], run)
+    assert set(result["summary"]) == set(detectors)
+    assert "quick smoke run" in (tmp_path / "contamination.md").read_text()
+
+
+def test_adbench_means_leave_out_failed_tables_and_count_them():
+    from benchmarks.suites.adbench import mean_over_tables
 
     failed = {"status": "failed", "error": "time budget of 1800 s exceeded"}
     results = {"a": {"ours": {"status": "ok", "auroc": (0.9, 0.0)},
@@ -117,9 +190,8 @@ def test_adbench_means_leave_out_failed_tables_and_count_them(monkeypatch):
                                                                          "failed": 2}
 
 
-def test_failed_runs_are_reported_not_lost(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks.runner import run_tasks
+def test_failed_runs_are_reported_not_lost():
+    from benchmarks._runner import run_tasks
 
     # dict(5) raises in its process; the group's next run is then not started.
     records = run_tasks(dict, [{"value": 1}, 5, {"value": 2}], jobs=1,
@@ -135,9 +207,8 @@ def test_failed_runs_are_reported_not_lost(monkeypatch):
                         "error": "time budget of 1 s exceeded"}]
 
 
-def test_validation_runs_of_several_processes_merge_by_seed(monkeypatch, tmp_path):
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    from tabular_validation import best_epoch, merged_runs
+def test_validation_runs_of_several_processes_merge_by_seed(tmp_path):
+    from benchmarks.defaults.tabular_validation import best_epoch, merged_runs
 
     def saved(seed, auprcs):
         run = {"candidate": "c", "scaler": "log", "score_type": None, "params": {},
@@ -153,7 +224,8 @@ def test_validation_runs_of_several_processes_merge_by_seed(monkeypatch, tmp_pat
     paths = [saved(0, [0.5, 0.9, 0.6]), saved(1, [0.5, 0.7, 0.8])]
     (run,), commands = merged_runs(paths)
     assert sorted(run["per_seed"]) == ["0", "1"] and run["fit_seconds"] == [0.0, 1.0]
-    assert len(commands) == 2 and commands[1].endswith("--seeds 1")
+    assert commands[1] == ("python -m benchmarks tabular_validation "
+                           "SimultaneousEncoderGAN --seeds 1")
     best = best_epoch(run)  # epoch 2: mean 0.8 beats epoch 3's 0.7
     assert best["epoch"] == 2 and best["auprc"] == pytest.approx(0.8)
     assert best["auprc_min"] == pytest.approx(0.7)
@@ -161,9 +233,8 @@ def test_validation_runs_of_several_processes_merge_by_seed(monkeypatch, tmp_pat
         merged_runs([paths[0], paths[0]])
 
 
-def test_a_resumed_suite_reruns_only_what_its_journal_lacks(monkeypatch, tmp_path):
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks.runner import run_tasks
+def test_a_resumed_suite_reruns_only_what_its_journal_lacks(tmp_path):
+    from benchmarks._runner import run_tasks
 
     journal = tmp_path / "suite.runs.jsonl"
     def identify(task):
@@ -191,28 +262,42 @@ def test_a_resumed_suite_reruns_only_what_its_journal_lacks(monkeypatch, tmp_pat
     assert [json.loads(line)["task"] for line in journal.read_text().splitlines()] == [4]
 
 
-def test_kdd99_runs_name_the_data_file_alike_on_every_machine(monkeypatch):
+def test_the_journal_of_every_shown_result_is_found(tmp_path):
+    from benchmarks.common import JOURNALS, RESULTS, journal_path
+
+    journals = sorted(JOURNALS.glob("*.runs.jsonl"))
+    assert journals
+    for journal in journals:
+        output = RESULTS / journal.name.removesuffix(".runs.jsonl")
+        assert output.with_suffix(".json").exists(), journal
+        assert journal_path(output) == journal
+    # Quick runs and outputs elsewhere keep their journals beside them.
+    assert journal_path(tmp_path / "kdd99") == tmp_path / "kdd99.runs.jsonl"
+
+
+def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
     # A journal names the data file relative to the repository, so a run journaled
     # in one checkout is resumed in another.
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks.kdd99 import DEFAULT_DATA, identify
-    from benchmarks.runner import portable_path
+    from benchmarks.common import REPOSITORY, portable_path
+    from benchmarks.suites.kdd99 import identify
 
     class Args:
-        data, scaler, epochs, pyod_epochs, min_steps = (str(DEFAULT_DATA), "chosen", None,
-                                                        None, None)
+        data = str(REPOSITORY.parent / "shared" / "data" / "kdd99"
+                   / "kddcup.data_10_percent.gz")
+        scaler, epochs, pyod_epochs, min_steps = "chosen", None, None, None
 
     assert identify(("ALAD", 42, Args))["data"] == (
         "../shared/data/kdd99/kddcup.data_10_percent.gz")
     assert portable_path("/elsewhere/kdd.gz") == "/elsewhere/kdd.gz"
 
 
+@pytest.mark.slow
 def test_min_steps_validation_fits_on_training_parts_and_names_a_winner(tmp_path):
     if not (DATA_DIR / "adbench" / "45_wine.npz").exists():
         pytest.skip(f"ADBench's wine table not found in {DATA_DIR}")
     output = tmp_path / "min_steps"
     completed = subprocess.run(
-        [sys.executable, "benchmarks/min_steps_validation.py", "--data-dir",
+        [sys.executable, "-m", "benchmarks", "min_steps_validation", "--data-dir",
          str(DATA_DIR), "--datasets", "45_wine", "--detectors", "FenceGAN",
          "--candidates", "0", "60", "--jobs", "1", "--output", str(output)],
         cwd=ROOT, capture_output=True, text=True, check=False)
