@@ -43,9 +43,10 @@ def portable_path(path):
     name a data file the same way on every machine and ``--resume`` recognises runs
     journaled on another one.
     """
-    resolved = Path(path).resolve()
-    if resolved.is_relative_to(REPOSITORY.parent):
-        return os.path.relpath(resolved, REPOSITORY)
+    # abspath, not resolve: a data folder reached through a symlink keeps its name.
+    absolute = Path(os.path.abspath(path))
+    if absolute.is_relative_to(REPOSITORY.parent):
+        return os.path.relpath(absolute, REPOSITORY)
     return str(path)
 
 
