@@ -22,6 +22,7 @@ setup(
         "torch>=2.4",
         "joblib>=1.3",
         "safetensors>=0.4",
+        "skops>=0.10",
         "scipy>=1.10",
         "pandas>=2.0",
         "tqdm>=4.60",

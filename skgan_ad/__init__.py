@@ -2,10 +2,11 @@
 
 from . import datasets, metrics
 from ._discovery import all_detectors
+from ._model_files import load, save
 from ._version import __version__
-from .base import BaseGANDetector, load
+from .base import BaseGANDetector
 from .methods import *  # noqa: F403 (the detectors, found in skgan_ad.methods)
 from .methods import __all__ as _detector_names
 
 __all__ = [*_detector_names, "BaseGANDetector", "__version__", "all_detectors", "datasets", "load",
-           "metrics"]
+           "metrics", "save"]

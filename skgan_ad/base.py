@@ -25,6 +25,13 @@ from .networks import make_blocks
 __all__ = ["BaseGANDetector"]
 
 
+#: A row with a feature beyond this many times the feature's largest training magnitude
+#: (or 1) is outside what the networks learnt, and scores ``LOWEST_SCORE``.
+BEYOND_TRAINING_RANGE = 1e6
+#: Below every finite score the float32 networks give, and finite, so that every
+#: scikit-learn metric accepts it.
+LOWEST_SCORE = -2.0 * float(np.finfo(np.float32).max)
+
 #: Set by ``validate_data`` at the start of fit; restored when a fit fails.
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "image_shape_")
 
@@ -367,6 +374,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"Try a lower learning rate (lr={self.lr} now) or scaling the features."
                 f"{_scale_hint(X)}")
         self.net_, self.history_ = net, net.history
+        self.feature_magnitude_ = np.maximum(np.abs(X).max(axis=0), 1.0)
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
 
@@ -401,16 +409,30 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _score_samples(self, X):
         anomaly_scores = self.net_.score_in_batches(X, self._anomaly_score,
                                                     self.score_batch_size)
-        overflowed = np.isnan(anomaly_scores)
-        if overflowed.any():
-            # A fitted model scores every training row finitely, so NaN comes from
-            # float32 overflow on rows of extreme magnitude: the most anomalous.
+        # A fitted model scores every training row finitely, so a score that is not
+        # comes from float32 overflow on a row of extreme magnitude. Far enough outside
+        # the training range, a network's output is its extrapolation, which ranks
+        # nothing (Fence GAN's discriminator calls such rows real): both are the most
+        # abnormal rows there are, and get a finite score below any the networks give.
+        beyond = ~np.isfinite(anomaly_scores) | self._beyond_training_range(X)
+        if beyond.any():
             warnings.warn(
-                f"{overflowed.sum()} rows overflowed float32 inside the networks (their "
-                "values are far outside the training data's range); they get the lowest "
-                "score, -inf.", RuntimeWarning, stacklevel=3)
-            anomaly_scores[overflowed] = np.inf
+                f"{beyond.sum()} rows lie far outside the training data's range (beyond "
+                f"{BEYOND_TRAINING_RANGE:g} times a feature's largest training magnitude, "
+                "or overflowing float32 inside the networks); they get the lowest score, "
+                f"{LOWEST_SCORE:.3g}.", RuntimeWarning, stacklevel=3)
+            anomaly_scores[beyond] = -LOWEST_SCORE
         return -anomaly_scores
+
+    def _beyond_training_range(self, X):
+        magnitude = getattr(self, "feature_magnitude_", None)
+        if magnitude is None:  # a model saved before the attribute existed
+            return np.zeros(X.shape[0], dtype=bool)
+        limit = BEYOND_TRAINING_RANGE * magnitude
+        if sp.issparse(X):
+            return np.asarray((abs(X) @ sp.diags(1.0 / limit)).max(axis=1).todense()
+                              ).ravel() > 1.0
+        return (np.abs(X) > limit).any(axis=1)
 
     def score_samples(self, X):
         """Opposite of the method's anomaly score: the lower, the more abnormal.
@@ -451,7 +473,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """Write the fitted detector to a safetensors model file.
 
         Unlike pickle or joblib, loading the file with :func:`skgan_ad.load` runs no
-        code from it, so it is the format to share models in. The weights are stored
+        code from it, so it is the format to share models in (:func:`skgan_ad.save`
+        writes a whole fitted Pipeline the same way). The weights are stored
         as tensors, the hyper-parameters and fitted values as JSON, the history per
         epoch; ``callbacks`` are code and are not stored.
 
@@ -522,30 +545,3 @@ def _detector_classes(cls=BaseGANDetector):
         pending.extend(current.__subclasses__())
     return found
 
-
-def load(path, *, device=None):
-    """Load a detector written by :meth:`BaseGANDetector.save`.
-
-    Loading runs no code from the file: it holds only tensors and JSON, and the class
-    it names must be a detector already imported.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The model file.
-    device : str, torch.device or None, default=None
-        Device of the loaded networks; ``None`` keeps the saved ``device`` parameter
-        (``"auto"`` unless the model was fitted with an explicit device).
-
-    Returns
-    -------
-    estimator : BaseGANDetector
-        The fitted detector; it scores exactly as the saved one.
-
-    Raises
-    ------
-    skgan_ad.exceptions.ModelFileError
-        If the file is not a readable skgan_ad model file, was written by a newer
-        format, fails its checksum, or its weights do not fit the named estimator.
-    """
-    return _persistence.load(path, _detector_classes(), device=device)

@@ -43,7 +43,7 @@ def test_readme_renders_without_a_docutils_warning():
     assert len(list(doctree.findall(lambda node: node.tagname == "table"))) >= 2
 
 
-@pytest.mark.parametrize("page", ["README.rst", "docs/index.rst"])
+@pytest.mark.parametrize("page", ["README.rst", "docs/index.rst", "docs/user_guide.rst"])
 def test_quick_start_runs_as_written(page, tmp_path, monkeypatch):
     # The Python examples are doctests (``>>>`` in ``pycon`` blocks), so they run as
     # printed; they train for one pass (epochs=1, min_steps=0) to take seconds. Their

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from skorch.callbacks import Callback
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
 
 import skgan_ad
 from skgan_ad.exceptions import ModelFileError, TrainingDivergedError
@@ -142,23 +143,22 @@ def test_constant_columns_give_finite_scores(cls, train):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_values_of_huge_magnitude_score_as_outliers_never_nan(cls, fitted, train):
+def test_values_of_huge_magnitude_score_lowest_and_finite(cls, fitted, train):
     detector = fitted[cls]
     X = train[:20].copy()
     X[:5] = 1e30
     X[5, 0] = -3e38
-    with warnings.catch_warnings():
-        # A row that overflows inside the networks is scored -inf with a warning.
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with pytest.warns(RuntimeWarning, match="6 rows lie far outside the training data"):
         scores = detector.score_samples(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         labels = detector.predict(X)
-    assert not np.isnan(scores).any()
-    if cls is skgan_ad.FenceGAN:
-        # Its score is the discriminator's verdict, which nothing constrains far from
-        # the data and the generated fence: finite, but not necessarily the lowest.
-        return
-    assert (scores[:6] < detector.score_samples(train[6:20]).min()).all()
+        decision = detector.decision_function(sp.csr_matrix(X))
+    assert np.isfinite(scores).all() and np.isfinite(decision).all()
+    assert (scores[:6] < detector.score_samples(train).min()).all()
     assert (labels[:6] == -1).all()
+    # Every scikit-learn metric takes them: here they are the six anomalies.
+    assert roc_auc_score(np.arange(20) < 6, -scores) == 1.0
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -176,7 +176,7 @@ def test_fit_needs_two_rows(cls):
 
 
 # Property-based: any finite array of the right width, within float32's range, scores
-# to non-NaN values (wider values get a clear error, see "beyond float32" above).
+# to finite values (wider values get a clear error, see "beyond float32" above).
 def _finite_array(dtype):
     bounds = {"min_value": -3e38, "max_value": 3e38} if dtype == np.float64 else {}
     return hnp.arrays(
@@ -196,11 +196,11 @@ _SCORABLE = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int
 def test_any_finite_array_scores_finitely(cls, fitted, X):
     detector = fitted[cls]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # -inf for overflowing rows
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows far out score lowest
         scores = detector.score_samples(X)
         labels = detector.predict(X)
     assert scores.shape == (len(X),) and scores.dtype == np.float64
-    assert not np.isnan(scores).any()
+    assert np.isfinite(scores).all()
     assert set(np.unique(labels)) <= {-1, 1}
 
 
