@@ -308,11 +308,13 @@ class AdversarialNet(NeuralNet):
         generator = torch.Generator().manual_seed(self.seed)
         iterator = _BatchIterator(dataset, self.batch_size, generator,
                                   self.independent_batches)
-        iterator.passes = self.passes_per_epoch(iterator.batches_per_pass)
+        iterator.passes = self.passes_per_epoch(len(dataset))
         return iterator
 
-    def passes_per_epoch(self, batches_per_pass):
-        """Passes over the data in one epoch: 1, or enough to reach ``min_steps``."""
+    def passes_per_epoch(self, n_rows):
+        """Passes over ``n_rows`` rows in one epoch: 1, or enough to reach ``min_steps``."""
+        batches_per_pass = _BatchIterator(torch.empty(n_rows), self.batch_size, None,
+                                          False).batches_per_pass
         return max(1, math.ceil(self.min_steps / (self.max_epochs * batches_per_pass)))
 
     def train_step(self, batch, **fit_params):

@@ -82,6 +82,8 @@ def _seeded(seed, device):
 #: Default of every detector's ``min_steps``, chosen on validation splits of ADBench
 #: training parts (``benchmarks/defaults/min_steps_validation.py``).
 MIN_STEPS = 4000
+#: ``min_steps="auto"`` warns when it multiplies the passes of ``epochs`` more than this.
+EXTENSION_WARNED = 10
 
 #: The parameters every detector has, documented once; each detector's docstring holds
 #: ``_SHARED_PARAMETERS_MARKER`` where they belong (BaseGANDetector fills it in).
@@ -120,16 +122,20 @@ _SHARED_PARAMETERS_DOC = """\
         e.g. ``{"mode": "reduce-overhead"}`` for CUDA graphs on a GPU. The first epoch
         and the first scoring pay the compilation. Off by default: on CPU it made
         training slower (``benchmarks/results/compile_cpu.md``).
-    min_steps : int, default=MIN_STEPS
+    min_steps : "auto" or int, default="auto"
         Fewest training steps (mini-batches) of a fit. The epoch defaults were set for
         KDD99's 198,361 rows; a table of a few hundred rows gets a handful of steps an
         epoch from them, too few to train a GAN. When the epochs give fewer than
         ``min_steps`` steps, each epoch makes several passes over the data, as many as
-        reach ``min_steps`` (phases counted in epochs keep their proportions). The
-        default was chosen on validation splits of ADBench training parts, never their
-        test parts (``benchmarks/results/min_steps_validation.md``); 0 trains exactly
-        ``epochs`` passes, as the official code does.
-""".replace("MIN_STEPS", str(MIN_STEPS))
+        reach ``min_steps`` (phases counted in epochs keep their proportions).
+        ``"auto"`` means MIN_STEPS steps, chosen on validation splits of ADBench
+        training parts, never their test parts
+        (``benchmarks/results/min_steps_validation.md``), and warns when that makes
+        more than EXTENSION_WARNED times the passes ``epochs`` asks for (a small
+        training set, or a small ``epochs``). An int is a floor you chose, applied
+        without a word; 0 trains exactly ``epochs`` passes, as the official code does.
+""".replace("MIN_STEPS", f"{MIN_STEPS:,}").replace(
+    "EXTENSION_WARNED", str(EXTENSION_WARNED))
 
 
 class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
@@ -152,7 +158,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "min_steps": [Interval(Integral, 0, None, closed="left")],
+        "min_steps": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "beta1": [Interval(Real, 0, 1, closed="left")],
@@ -303,7 +309,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             ema_modules=self._ema_modules,
             independent_batches=self._uses_second_batch,
             seed=seed,
-            min_steps=self.min_steps,
+            min_steps=MIN_STEPS if self.min_steps == "auto" else self.min_steps,
             precision=self.precision,
             compile=bool(self.compile),
             **{f"compile__{name}": value
@@ -357,7 +363,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         name = type(self).__name__
         try:
             with _seeded(seed, device):
-                net = self._make_net(seed, device).fit(
+                net = self._make_net(seed, device)
+                self._announce_extension(net, len(X))
+                net = net.fit(
                     torch.from_numpy(np.require(X, requirements=["C", "W"])))
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(f"{name} {exc}{_scale_hint(X)}") from None
@@ -377,6 +385,18 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.feature_magnitude_ = np.maximum(np.abs(X).max(axis=0), 1.0)
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
+
+    def _announce_extension(self, net, n_rows):
+        """Warn when ``min_steps="auto"`` multiplies the passes ``epochs`` asks for."""
+        passes = net.passes_per_epoch(n_rows)
+        if self.min_steps == "auto" and passes > EXTENSION_WARNED:
+            warnings.warn(
+                f"{type(self).__name__} trains {passes * net.max_epochs:,} passes over the "
+                f"{n_rows:,} training rows, {passes} for each of its {net.max_epochs} "
+                f"epochs: min_steps='auto' trains at least {MIN_STEPS:,} steps, which "
+                "small tables need (benchmarks/results/min_steps_validation.md). Pass "
+                "min_steps=0 to train exactly the epochs, or an int to set the floor "
+                "yourself.", UserWarning, stacklevel=5)
 
     def _check_layer_widths(self):
         """Refuse a ``*_hidden`` parameter that is not a list of layer widths.

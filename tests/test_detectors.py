@@ -1,6 +1,7 @@
 """Behaviour every detector owes a scikit-learn user, on real and realistic data."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from skgan_ad import ALAD, EGBAD, AnoGAN, FenceGAN, SimultaneousEncoderGAN
+from skgan_ad.base import MIN_STEPS
 from skgan_ad.datasets import make_kdd99_preprocessor
 from skgan_ad.metrics import ANOMALY_SCORERS
 
@@ -241,8 +243,9 @@ def test_min_steps_default_leaves_kdd99_training_as_it_was(cls):
     detector = cls()
     net = detector._make_net(seed=0, device="cpu")
     batches_per_pass = KDD99_TRAINING_ROWS // detector.batch_size
-    assert net.max_epochs * batches_per_pass >= detector.min_steps
-    assert net.passes_per_epoch(batches_per_pass) == 1
+    assert detector.min_steps == "auto" and net.min_steps == MIN_STEPS
+    assert net.max_epochs * batches_per_pass >= MIN_STEPS
+    assert net.passes_per_epoch(KDD99_TRAINING_ROWS) == 1
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -291,3 +294,33 @@ def test_alad_lays_out_the_official_arrhythmia_networks():
     assert shapes(xz.joint) == [(256, 256)] and shapes(xz.head) == [(256, 1)]
     assert shapes(net.discriminator_xx_) == [(548, 256), (256, 128), (128, 1)]
     assert shapes(net.discriminator_zz_) == [(128, 64), (64, 32), (32, 1)]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_min_steps_auto_announces_a_large_extension_and_an_int_is_honoured(cls, blobs):
+    X_small = blobs[0][:200]  # 6 batches of 32 a pass
+    params = dict(epochs=1, **({"encoder_epochs": 1} if hasattr(cls(), "encoder_epochs")
+                               else {}))
+    # MIN_STEPS steps from 6-batch passes: hundreds of passes where epochs asks for one.
+    with pytest.warns(UserWarning, match=r"min_steps='auto' trains at least 4,000 steps"):
+        detector = fast(cls, min_steps="auto", **params).fit(X_small)
+    assert sum(len(epoch["batches"]) for epoch in detector.history_) >= MIN_STEPS
+    # A floor the user chose is applied without a word, and 0 trains exactly the epochs.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        explicit = fast(cls, min_steps=60, **params).fit(X_small)
+        exact = fast(cls, min_steps=0, **params).fit(X_small)
+    assert sum(len(epoch["batches"]) for epoch in explicit.history_) >= 60
+    assert [len(epoch["batches"]) for epoch in exact.history_] == [6] * len(exact.history_)
+
+
+def test_min_steps_auto_stays_silent_when_the_epochs_nearly_suffice():
+    # The bundled KDD99 sample's 8,015 training rows: 3 or 4 passes an epoch at most.
+    from skgan_ad.datasets import kdd99_paper_split, load_kdd99
+
+    data = load_kdd99(sample=True)
+    X_train, _, _ = kdd99_paper_split(data.data, data.target)
+    X = make_kdd99_preprocessor("standard").fit_transform(X_train)
+    for cls in ESTIMATORS:
+        net = cls()._make_net(seed=0, device="cpu")
+        assert net.passes_per_epoch(len(X)) <= 10, cls

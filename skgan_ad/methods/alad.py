@@ -4,7 +4,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import JointDiscriminator, PairDiscriminator, mlp, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen
 
@@ -145,7 +145,7 @@ class ALAD(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from .._engine import pad_rows
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import Discriminator, xavier_init
 from ._losses import bce, feature_distance, frozen
 
@@ -188,7 +188,7 @@ class AnoGAN(BaseGANDetector):
                  score_batch_size=1024, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.discrimination_weight = discrimination_weight
         self.search_steps = search_steps
         self.search_lr = search_lr

@@ -5,7 +5,7 @@ from numbers import Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import JointDiscriminator, mlp, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen
 
@@ -119,7 +119,7 @@ class EGBAD(BaseGANDetector):
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.score_type = score_type
         self.alpha = alpha
         self.latent_dim = latent_dim

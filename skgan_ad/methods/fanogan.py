@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import Discriminator, xavier_init
 from ._losses import frozen, gradient_penalty
 
@@ -140,7 +140,7 @@ class FAnoGAN(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic

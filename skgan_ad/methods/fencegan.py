@@ -6,7 +6,7 @@ from typing import ClassVar
 import torch
 from sklearn.utils._param_validation import Interval
 
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import Discriminator, normal_init
 from ._losses import bce, frozen
 
@@ -151,7 +151,7 @@ class FenceGAN(BaseGANDetector):
                  ema_decay=None, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import Discriminator, normal_init
 from ._losses import bce, frozen
 
@@ -140,7 +140,7 @@ class GANomaly(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc

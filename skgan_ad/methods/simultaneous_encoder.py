@@ -7,7 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ..base import MIN_STEPS, BaseGANDetector
+from ..base import BaseGANDetector
 from ..networks import Discriminator, EqualizedLinear, PixelNorm
 from ._losses import frozen, gradient_penalty
 
@@ -157,7 +157,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  beta1=0.0, ema_decay=0.999, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps=MIN_STEPS):
+                 min_steps="auto"):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
