@@ -29,6 +29,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from . import _persistence
 from ._version import __version__
 from .base import BaseGANDetector, _detector_classes
+from .ensemble import SeedEnsemble
 from .exceptions import ModelFileError
 
 __all__ = ["load", "save"]
@@ -39,9 +40,12 @@ _MANIFEST = "manifest.json"
 _SKELETON = "estimator.skops"
 _ZIP_MAGIC = b"PK\x03\x04"
 
-#: Types of this package that a file may name beside skops' own trusted ones.
-OWN_TRUSTED_TYPES = ("skgan_ad._model_files.DetectorSlot",
-                     "skgan_ad.datasets._log1p_counts")
+#: Types of this package that a file may name beside skops' own trusted ones. The
+#: detector classes are among them for unfitted ones, which hold only hyper-parameters
+#: (a fitted one's networks would need torch's types, which are not trusted).
+def _own_trusted_types():
+    return ("skgan_ad._model_files.DetectorSlot", "skgan_ad.datasets._log1p_counts",
+            "skgan_ad.ensemble.SeedEnsemble", *_detector_classes())
 
 
 class DetectorSlot:
@@ -52,10 +56,18 @@ class DetectorSlot:
 
 
 def _replace_detectors(estimator, replace):
-    """A shallow copy of ``estimator`` with each detector step ``d`` replaced by
-    ``replace(d)``, looking inside Pipeline, FeatureUnion and ColumnTransformer."""
-    if isinstance(estimator, (BaseGANDetector, DetectorSlot)):
+    """A shallow copy of ``estimator`` with each fitted detector ``d`` replaced by
+    ``replace(d)``, looking inside Pipeline, FeatureUnion, ColumnTransformer and
+    SeedEnsemble. An unfitted detector (a SeedEnsemble's template) holds only its
+    hyper-parameters, and skops stores it as it is."""
+    if isinstance(estimator, DetectorSlot) or (
+            isinstance(estimator, BaseGANDetector) and estimator.__sklearn_is_fitted__()):
         return replace(estimator)
+    if isinstance(estimator, SeedEnsemble) and hasattr(estimator, "estimators_"):
+        copied = copy.copy(estimator)
+        copied.estimators_ = [_replace_detectors(member, replace)
+                              for member in estimator.estimators_]
+        return copied
     if isinstance(estimator, Pipeline):
         copied = copy.copy(estimator)
         copied.steps = [(name, _replace_detectors(step, replace))
@@ -95,13 +107,14 @@ def save(estimator, path):
     Loading the file with :func:`load` runs no code from it. A detector is written as
     :meth:`BaseGANDetector.save` writes it (one safetensors file). A
     :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.compose.ColumnTransformer` or
-    :class:`~sklearn.pipeline.FeatureUnion` (nested as deep as needed) is written as
+    :class:`~sklearn.pipeline.FeatureUnion` or :class:`~skgan_ad.SeedEnsemble` (nested
+    as deep as needed) is written as
     one archive: its scikit-learn part by ``skops.io``, each detector step as
     safetensors, and a manifest with every member's SHA-256 checksum.
 
     Parameters
     ----------
-    estimator : BaseGANDetector, Pipeline, ColumnTransformer or FeatureUnion
+    estimator : BaseGANDetector, Pipeline, ColumnTransformer, FeatureUnion or SeedEnsemble
         Fitted. Every step that is not a detector must be a type ``skops.io`` stores
         (scikit-learn's estimators, NumPy functions, ...); a type that loading would
         have to trust explicitly is named in a warning.
@@ -131,8 +144,8 @@ def save(estimator, path):
     except Exception as exc:  # skops names the type it cannot store
         raise TypeError(
             f"skgan_ad.save cannot store this {type(estimator).__name__}: {exc}. It stores a "
-            "detector, or a Pipeline, ColumnTransformer or FeatureUnion whose steps are "
-            "detectors and scikit-learn transformers.") from None
+            "detector, or a Pipeline, ColumnTransformer, FeatureUnion or SeedEnsemble "
+            "whose steps are detectors and scikit-learn transformers.") from None
     untrusted = _untrusted_types(skeleton_bytes)
     if untrusted:
         warnings.warn(
@@ -167,7 +180,7 @@ def _untrusted_types(skeleton_bytes):
     import skops.io
 
     return [name for name in skops.io.get_untrusted_types(data=skeleton_bytes)
-            if name not in OWN_TRUSTED_TYPES]
+            if name not in _own_trusted_types()]
 
 
 def _read_archive(path):
@@ -264,7 +277,7 @@ def load(path, *, device=None, trusted=()):
     import skops.io
 
     try:
-        skeleton = skops.io.loads(skeleton_bytes, trusted=[*OWN_TRUSTED_TYPES, *untrusted])
+        skeleton = skops.io.loads(skeleton_bytes, trusted=[*_own_trusted_types(), *untrusted])
     except Exception as exc:
         raise ModelFileError(f"{path}: its scikit-learn part failed to load: {exc}") from None
     detectors = []

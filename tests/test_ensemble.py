@@ -1,0 +1,90 @@
+"""SeedEnsemble: a scikit-learn meta-estimator over seeds, for any detector."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.covariance import EllipticEnvelope
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skgan_ad
+from skgan_ad import ALAD, SeedEnsemble
+from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
+from skgan_ad.metrics import ANOMALY_SCORERS
+
+from conftest import fast
+
+
+@parametrize_with_checks([SeedEnsemble(fast(ALAD, epochs=1), n_members=2, random_state=0),
+                          SeedEnsemble(IsolationForest(n_estimators=10), n_members=3,
+                                       random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def kdd99_sample():
+    data = load_kdd99(sample=True)
+    X_train, X_test, y_test = kdd99_paper_split(data.data, data.target)
+    return X_train.iloc[:3000], X_test.iloc[:2000], y_test[:2000]
+
+
+def test_members_are_seeded_apart_inside_a_pipeline(kdd99_sample):
+    X_train, X_test, y_test = kdd99_sample
+    pipeline = make_pipeline(make_kdd99_preprocessor("standard"), fast(ALAD, epochs=1))
+    ensemble = SeedEnsemble(pipeline, n_members=3, random_state=0).fit(X_train)
+    seeds = [member[-1].random_state for member in ensemble.estimators_]
+    assert seeds == list(ensemble.seeds_) and len(set(seeds)) == 3
+    # The template is cloned, never fitted.
+    assert not hasattr(pipeline[-1], "net_")
+    member_scores = [member.score_samples(X_test) for member in ensemble.estimators_]
+    assert not np.allclose(member_scores[0], member_scores[1])
+    # Each member's training rows spread over [0, 1] after normalisation, so the
+    # ensemble's training scores do too, and its offset_ is their 10% quantile.
+    train_scores = ensemble.score_samples(X_train)
+    assert 0 <= train_scores.min() < 0.2 and 0.8 < train_scores.max() <= 1
+    assert np.mean(train_scores < ensemble.offset_) == pytest.approx(0.1, abs=0.01)
+    # The ensemble ranks KDD99's attacks as its members do, well above chance.
+    assert roc_auc_score(y_test, -ensemble.score_samples(X_test)) > 0.9
+
+
+def test_rows_beyond_every_training_row_keep_their_order():
+    # EllipticEnvelope's score, minus the Mahalanobis distance, falls with the distance.
+    X = np.random.RandomState(0).normal(size=(300, 3))
+    ensemble = SeedEnsemble(EllipticEnvelope(), n_members=2, random_state=0).fit(X)
+    far = np.array([[4.0, 0, 0], [8.0, 0, 0], [50.0, 0, 0]])
+    scores = ensemble.score_samples(far)
+    assert (scores < ensemble.score_samples(X).min()).all()
+    assert scores[0] > scores[1] > scores[2]
+
+
+def test_a_member_parameter_is_tuned_through_grid_search(kdd99_sample):
+    X_train, X_test, y_test = kdd99_sample
+    X = np.vstack([make_kdd99_preprocessor("standard").fit(X_train).transform(X_test)])
+    ensemble = SeedEnsemble(fast(ALAD, epochs=1), n_members=2, random_state=0)
+    search = GridSearchCV(ensemble, {"estimator__latent_dim": [4, 8]},
+                          scoring=ANOMALY_SCORERS, refit="roc_auc",
+                          cv=StratifiedKFold(2, shuffle=True, random_state=0)).fit(X, y_test)
+    assert search.best_estimator_.estimators_[0].latent_dim == (
+        search.best_params_["estimator__latent_dim"])
+    assert len(search.cv_results_["mean_test_roc_auc"]) == 2
+
+
+def test_pickle_and_the_safe_model_file_score_identically(kdd99_sample, tmp_path):
+    X_train, X_test, _ = kdd99_sample
+    ensemble = SeedEnsemble(
+        make_pipeline(make_kdd99_preprocessor(), StandardScaler(), fast(ALAD, epochs=1)),
+        n_members=2, random_state=0).fit(X_train)
+    expected = ensemble.score_samples(X_test)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ensemble)).score_samples(X_test),
+                                  expected)
+    skgan_ad.save(ensemble, tmp_path / "ensemble.skgan")
+    loaded = skgan_ad.load(tmp_path / "ensemble.skgan")
+    assert type(loaded) is SeedEnsemble and len(loaded.estimators_) == 2
+    np.testing.assert_array_equal(loaded.score_samples(X_test), expected)
+    np.testing.assert_array_equal(loaded.predict(X_test), ensemble.predict(X_test))
