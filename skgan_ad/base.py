@@ -12,13 +12,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from joblib import cpu_count
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _persistence
 from ._engine import FitAborted, net_factory, resolve_device
+from ._outlier import OffsetOutlierMixin
 from .exceptions import ModelFileError, TrainingDivergedError
 from .networks import make_blocks
 
@@ -138,7 +139,7 @@ _SHARED_PARAMETERS_DOC = """\
     "EXTENSION_WARNED", str(EXTENSION_WARNED))
 
 
-class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN anomaly detectors.
 
     A subclass describes its method through four hooks: :meth:`_build_modules` (the
@@ -475,20 +476,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         with _torch_threads(self.n_jobs):
             return self._score_samples(X)
 
-    def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        return self.score_samples(X) - self.offset_
-
     def save(self, path):
         """Write the fitted detector to a safetensors model file.
 
@@ -537,23 +524,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             raise ModelFileError(f"{path} holds a model of class {type(estimator).__name__}, "
                                  f"not {cls.__name__}; use skgan_ad.load to load any model.")
         return estimator
-
-    def predict(self, X):
-        """Label each row as an inlier (+1) or an outlier (-1).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to label.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,) of int
-        """
-        decision = self.decision_function(X)
-        labels = np.ones(decision.shape[0], dtype=int)
-        labels[decision < 0] = -1
-        return labels
 
 
 def _detector_classes(cls=BaseGANDetector):

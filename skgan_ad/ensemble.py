@@ -4,10 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from ._outlier import OffsetOutlierMixin
 
 __all__ = ["SeedEnsemble"]
 
@@ -50,7 +52,7 @@ def _normalised(scores, quantiles):
     return np.clip(positions, -limit, limit)
 
 
-class SeedEnsemble(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
+class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
     """Several fits of one detector with different seeds, their scores averaged.
 
     A GAN's training depends on its seed: one fit may rank a table well and the next
@@ -173,37 +175,6 @@ class SeedEnsemble(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
         return np.mean([_normalised(member.score_samples(X), quantiles)
                         for member, quantiles in zip(self.estimators_, self.quantiles_)],
                        axis=0)
-
-    def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Label each row as an inlier (+1) or an outlier (-1).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to label.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,) of int
-        """
-        decision = self.decision_function(X)
-        labels = np.ones(len(decision), dtype=int)
-        labels[decision < 0] = -1
-        return labels
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
