@@ -65,7 +65,12 @@ class _BatchIterator:
 
     @property
     def batches_per_pass(self):
-        return len(self.X) // self.batch_size
+        return self.whole_batches(len(self.X), self.batch_size)
+
+    @staticmethod
+    def whole_batches(n_rows, batch_size):
+        """Batches in one pass over ``n_rows`` rows (all rows when fewer than a batch)."""
+        return n_rows // min(batch_size, n_rows)
 
     def __len__(self):
         return self.passes * self.batches_per_pass
@@ -313,8 +318,7 @@ class AdversarialNet(NeuralNet):
 
     def passes_per_epoch(self, n_rows):
         """Passes over ``n_rows`` rows in one epoch: 1, or enough to reach ``min_steps``."""
-        batches_per_pass = _BatchIterator(torch.empty(n_rows), self.batch_size, None,
-                                          False).batches_per_pass
+        batches_per_pass = _BatchIterator.whole_batches(n_rows, self.batch_size)
         return max(1, math.ceil(self.min_steps / (self.max_epochs * batches_per_pass)))
 
     def train_step(self, batch, **fit_params):
