@@ -297,8 +297,8 @@ def one_class_split(X, classes, label, *, protocol="normal", train_size=0.8,
         The class the protocol is about.
     protocol : {"normal", "anomalous"}, default="normal"
         ``"normal"``: ``label`` is the normal class and every other class anomalous
-        (EGBAD, ALAD, Fence GAN). ``"anomalous"``: ``label`` is the anomaly and every
-        other class normal (GANomaly).
+        (the official code of: ALAD). ``"anomalous"``: ``label`` is the anomaly and
+        every other class normal (the official code of: EGBAD, Fence GAN, GANomaly).
     train_size : float, default=0.8
         Share of the normal rows used for training; the rest of them and every
         anomalous row form the test set.

@@ -4,12 +4,15 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
+from skorch.callbacks import Callback
+from torch import nn
 from sklearn.datasets import load_digits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skgan_ad
-from skgan_ad.networks import ImageBlocks
+from skgan_ad.networks import ImageBlocks, normal_init
 
 from conftest import ESTIMATORS, fast
 
@@ -109,8 +112,9 @@ def test_blocks_fit_every_image_size(shape):
         z = blocks.encoder(16, (64,))(x)
         x_gen = blocks.generator(16, (64,))(z)
         pair_logit, _ = PairDiscriminator(blocks.pair_body((32,)))(x, x_gen)
-        joint_logit, _ = JointDiscriminator(blocks.x_branch((32,)), mlp(16, (32,)),
-                                            mlp(64, (32,)))(x, z)
+        x_branch = blocks.x_branch((32,))
+        joint_logit, _ = JointDiscriminator(x_branch, mlp(16, (32,)),
+                                            mlp(x_branch.out_features + 32, (32,)))(x, z)
     assert z.shape == (3, 16) and x_gen.shape == x.shape
     assert pair_logit.shape == joint_logit.shape == (3,)
 
@@ -118,3 +122,132 @@ def test_blocks_fit_every_image_size(shape):
 def test_too_elongated_images_get_a_clear_error():
     with pytest.raises(ValueError, match="too elongated"):
         ImageBlocks((1, 64, 4))
+
+
+def _image_modules(cls, shape=(1, 28, 28)):
+    """The freshly built networks of a detector for images of ``shape``."""
+    detector = cls(image_shape=shape, random_state=0)
+    detector.n_features_in_, detector.image_shape_ = int(np.prod(shape)), shape
+    torch.manual_seed(0)
+    return detector._build_modules()
+
+
+def _layers(modules, kinds):
+    return [layer for module in modules.values() for layer in module.modules()
+            if type(layer) in kinds]
+
+
+#: Initial weight scale of the official image code (None: Glorot, from the fan sizes).
+OFFICIAL_CONV_STD = {"GANomaly": 0.02, "AnoGAN": 0.02, "EGBAD": 0.02, "FenceGAN": 0.02,
+                     "ALAD": 0.01, "FAnoGAN": None}
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL_CONV_STD))
+def test_fresh_convolutions_start_from_the_official_initialisation(name):
+    modules = _image_modules(getattr(skgan_ad, name))
+    convolutions = _layers(modules, {nn.Conv2d, nn.ConvTranspose2d})
+    assert convolutions
+    for conv in convolutions:
+        weight = conv.weight.detach()
+        fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(weight)
+        std = OFFICIAL_CONV_STD[name] or np.sqrt(2 / (fan_in + fan_out))
+        assert abs(weight.mean().item()) < 0.2 * std
+        assert weight.std().item() == pytest.approx(std, rel=0.1)
+        assert conv.bias is None or not conv.bias.any()
+    for norm in _layers(modules, {nn.BatchNorm2d}):
+        if OFFICIAL_CONV_STD[name] is not None:  # DCGAN draws the scales too
+            assert norm.weight.std().item() == pytest.approx(OFFICIAL_CONV_STD[name],
+                                                             rel=0.3)
+
+
+def test_ganomaly_discriminator_reset_redraws_every_layer():
+    D = _image_modules(skgan_ad.GANomaly)["discriminator"]
+    with torch.no_grad():
+        for parameter in D.parameters():
+            parameter.fill_(3.0)
+        for norm in _layers({"D": D}, {nn.BatchNorm2d}):
+            norm.running_mean.fill_(5.0)
+    normal_init(D)
+    for conv in _layers({"D": D}, {nn.Conv2d}):
+        assert conv.weight.std().item() == pytest.approx(0.02, rel=0.1)
+    norms = _layers({"D": D}, {nn.BatchNorm2d})
+    assert norms and all(not norm.running_mean.any() and not norm.bias.any()
+                         for norm in norms)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_image_generators_end_as_the_official_ones(cls):
+    """tanh outputs in [-1, 1], except pGAN's linear one (SimultaneousEncoderGAN)."""
+    modules = _image_modules(cls)
+    generator = modules.get("generator", modules.get("decoder"))
+    generator.eval()
+    latent_dim = generator[0].in_features if isinstance(generator[0], nn.Linear) \
+        else cls().latent_dim
+    with torch.no_grad():
+        images = generator(50 * torch.randn(64, latent_dim))
+    assert images.shape == (64, 28 * 28)
+    if cls is skgan_ad.SimultaneousEncoderGAN:
+        assert not isinstance(generator[-1], nn.Tanh)
+    else:
+        assert isinstance(generator[-1], nn.Tanh) and images.abs().max() <= 1
+
+
+def test_official_image_normalisation_of_each_network():
+    """Batch norm where the DCGAN code has it; layer norm in the WGAN-GP critic."""
+    def norms(module):
+        return {type(layer).__name__ for layer in module.modules()
+                if isinstance(layer, (nn.BatchNorm2d, nn.GroupNorm))}
+
+    ganomaly = _image_modules(skgan_ad.GANomaly)
+    assert all(norms(ganomaly[name]) == {"BatchNorm2d"} for name in ganomaly)
+    fanogan = _image_modules(skgan_ad.FAnoGAN)
+    assert norms(fanogan["discriminator"]) == {"GroupNorm"}
+    assert norms(fanogan["encoder"]) == norms(fanogan["generator"]) == {"BatchNorm2d"}
+    assert norms(_image_modules(skgan_ad.FenceGAN)["discriminator"]) == set()
+    assert norms(_image_modules(skgan_ad.ALAD)["discriminator_xx"]) == set()
+    seg = _image_modules(skgan_ad.SimultaneousEncoderGAN)
+    assert all(norms(seg[name]) == set() for name in seg)
+
+
+class _BufferRecorder(Callback):
+    """Copies of G's and D's batch-norm statistics and weights after every epoch."""
+
+    def initialize(self):
+        self.states = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.states.append({
+            name: {key: value.clone() for key, value in
+                   getattr(net, name + "_").state_dict().items()}
+            for name in ("generator", "discriminator")})
+
+
+def test_fanogan_encoder_phase_leaves_generator_and_critic_untouched(digits):
+    recorder = _BufferRecorder()
+    fast(skgan_ad.FAnoGAN, epochs=1, encoder_epochs=2, callbacks=[recorder]).fit(
+        digits[0] * 2 - 1)
+    after_gan, after_encoder = recorder.states[0], recorder.states[-1]
+    running = [key for key in after_gan["generator"] if "running" in key]
+    assert running  # G has batch norm, whose statistics must not drift
+    for name in after_gan:
+        for key, value in after_gan[name].items():
+            torch.testing.assert_close(after_encoder[name][key], value, rtol=0, atol=0)
+
+
+def test_one_class_split_documents_the_protocol_the_mnist_benchmark_runs():
+    """Both name the same methods' official code under each protocol."""
+    from benchmarks.suites import mnist
+    from skgan_ad.datasets import one_class_split
+
+    def methods_of(text, protocol):
+        text = " ".join(text.split())
+        start = text.index(f'``"{protocol}"``' if '``"' in text else f"``{protocol}``")
+        clause = text[start:].split("the official code of:", 1)[1]
+        return {name.strip(" .)") for name in clause.split(")")[0].split(",")}
+
+    for protocol in ("normal", "anomalous"):
+        documented = methods_of(one_class_split.__doc__, protocol)
+        assert documented == methods_of(mnist.__doc__, protocol)
+    assert methods_of(one_class_split.__doc__, "anomalous") == {"EGBAD", "Fence GAN",
+                                                                 "GANomaly"}

@@ -1,8 +1,8 @@
 """One-class MNIST: every detector on images, in the papers' two protocols.
 
-* ``anomalous`` (EGBAD, Fence GAN and GANomaly code): one digit is the anomaly and the
-  other nine are normal.
-* ``normal`` (one-vs-rest, as ALAD's image protocol): one digit is normal, the other
+* ``anomalous`` (the official code of: EGBAD, Fence GAN, GANomaly): one digit is the
+  anomaly and the other nine are normal.
+* ``normal`` (one-vs-rest; the official code of: ALAD): one digit is normal, the other
   nine are anomalies.
 
 80% of the normal images train (``one_class_split``, seeded); the other normal images

@@ -1,11 +1,19 @@
 """ALAD: Adversarially Learned Anomaly Detection (Zenati et al., ICDM 2018)."""
 
+import functools
+
 import torch
 from sklearn.utils._param_validation import StrOptions
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..base import BaseGANDetector
-from ..networks import JointDiscriminator, PairDiscriminator, mlp, xavier_init
+from ..networks import (
+    JointDiscriminator,
+    PairDiscriminator,
+    mlp,
+    normal_init,
+    xavier_init,
+)
 from ._losses import bce, bce_per_row, feature_distance, frozen
 
 __all__ = ["ALAD"]
@@ -175,20 +183,26 @@ class ALAD(BaseGANDetector):
         blocks = self._blocks()
         hidden = self.discriminator_hidden
         branch, joint = (hidden[-1],), (hidden[0],)
+        x_branch = blocks.x_branch(branch, batch_norm=True)
         modules = {
             "encoder": blocks.encoder(self.latent_dim, self.encoder_hidden),
             "generator": blocks.generator(self.latent_dim, self.generator_hidden,
                                           activation="relu"),
             "discriminator_xz": JointDiscriminator(
-                x_branch=blocks.x_branch(branch, batch_norm=True),
+                x_branch=x_branch,
                 z_branch=mlp(self.latent_dim, branch, dropout=0.5),
-                joint=mlp(2 * hidden[-1], joint, dropout=0.5),
+                joint=mlp(x_branch.out_features + hidden[-1], joint, dropout=0.5),
             ),
-            "discriminator_xx": PairDiscriminator(blocks.pair_body(hidden, dropout=0.2)),
+            # The image D_xx has no batch norm [code: cifar10_utilities.py].
+            "discriminator_xx": PairDiscriminator(
+                blocks.pair_body(hidden, dropout=0.2, conv_norm=None)),
             "discriminator_zz": PairDiscriminator(
                 mlp(2 * self.latent_dim, self.latent_discriminator_hidden, dropout=0.2)),
         }
-        modules = {name: xavier_init(module) for name, module in modules.items()}
+        # Xavier for tables, N(0, 0.01) for images [code: kdd_, cifar10_utilities.py].
+        init = (functools.partial(normal_init, std=0.01) if self.image_shape_
+                else xavier_init)
+        modules = {name: init(module) for name, module in modules.items()}
         if self.spectral_norm:
             for name in ("encoder", "discriminator_xz", "discriminator_xx",
                          "discriminator_zz"):

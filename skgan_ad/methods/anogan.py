@@ -10,7 +10,7 @@ from torch import nn
 
 from .._engine import pad_rows
 from ..base import BaseGANDetector
-from ..networks import Discriminator, xavier_init
+from ..networks import Discriminator, normal_init, xavier_init
 from ._losses import bce, feature_distance, frozen
 
 __all__ = ["AnoGAN"]
@@ -223,7 +223,10 @@ class AnoGAN(BaseGANDetector):
             "discriminator": Discriminator(blocks.x_branch(
                 self.discriminator_hidden, negative_slope=0.1, dropout=0.2)),
         }
-        modules = {name: xavier_init(module) for name, module in modules.items()}
+        # Xavier for tables [code: Zenati's kdd_utilities.py], DCGAN's N(0, 0.02) for
+        # images [code: AnoGAN-tf ops.py].
+        init = normal_init if self.image_shape_ else xavier_init
+        modules = {name: init(module) for name, module in modules.items()}
         return {**modules, "search_start": _SearchStart(self.latent_dim)}
 
     def _optimizer_groups(self):

@@ -6,7 +6,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseGANDetector
-from ..networks import JointDiscriminator, mlp, xavier_init
+from ..networks import JointDiscriminator, mlp, normal_init, xavier_init
 from ._losses import bce, bce_per_row, feature_distance, frozen
 
 __all__ = ["EGBAD"]
@@ -147,10 +147,12 @@ class EGBAD(BaseGANDetector):
         blocks = self._blocks()
         d_layers = dict(negative_slope=0.1, dropout=0.2)
         width = self.discriminator_hidden[-1]
+        x_branch = blocks.x_branch(self.discriminator_hidden, **d_layers)
         discriminator = JointDiscriminator(
-            x_branch=blocks.x_branch(self.discriminator_hidden, **d_layers),
+            x_branch=x_branch,
             z_branch=mlp(self.latent_dim, self.discriminator_hidden, **d_layers),
-            joint=mlp(2 * width, self.discriminator_hidden, **d_layers),
+            joint=mlp(x_branch.out_features + width, self.discriminator_hidden,
+                      **d_layers),
         )
         modules = {
             "encoder": blocks.encoder(self.latent_dim, self.encoder_hidden,
@@ -159,7 +161,9 @@ class EGBAD(BaseGANDetector):
                                           activation="relu"),
             "discriminator": discriminator,
         }
-        return {name: xavier_init(module) for name, module in modules.items()}
+        # Xavier for tables, N(0, 0.02) for images [code: kdd_, mnist_utilities.py].
+        init = normal_init if self.image_shape_ else xavier_init
+        return {name: init(module) for name, module in modules.items()}
 
     def _optimizer_groups(self):
         # Adam is per parameter: one optimizer for G and E is the same update as two.

@@ -183,8 +183,9 @@ class FAnoGAN(BaseGANDetector):
         modules = {
             "generator": blocks.generator(self.latent_dim, self.generator_hidden,
                                           activation="relu"),
-            "discriminator": Discriminator(blocks.x_branch(self.discriminator_hidden,
-                                                           negative_slope=0.1)),
+            # A WGAN-GP critic: layer norm, not batch norm, on images [code].
+            "discriminator": Discriminator(blocks.x_branch(
+                self.discriminator_hidden, negative_slope=0.1, conv_norm="layer")),
             "encoder": encoder,
         }
         return {name: xavier_init(module) for name, module in modules.items()}
@@ -229,6 +230,10 @@ class FAnoGAN(BaseGANDetector):
 
     def _encoder_step(self, net, x):
         G, D, E = net.generator_, net.discriminator_, net.encoder_
+        # G and D are fixed here: in eval mode, batch norm uses (and keeps) the running
+        # statistics of the GAN phase [code: both built with is_training=False].
+        G.eval()
+        D.eval()
         with frozen(G, D):
             e_loss = self._izi_f(G, D, x, E(x)).mean()
             net.minimise(e_loss, net.optimizer_e_)

@@ -181,8 +181,10 @@ class FenceGAN(BaseGANDetector):
         blocks = self._blocks()
         generator = blocks.generator(self.latent_dim, self.generator_hidden,
                                      activation="relu", batch_norm=True)
-        discriminator = Discriminator(blocks.x_branch(self.discriminator_hidden,
-                                                      negative_slope=0.1))
+        # The MNIST D: convolutions without batch norm, then a dense layer [code].
+        discriminator = Discriminator(blocks.x_branch(
+            self.discriminator_hidden, negative_slope=0.1, conv_norm=None,
+            dense_features=True))
         return {"generator": normal_init(generator),
                 "discriminator": normal_init(discriminator)}
 

@@ -63,11 +63,17 @@ class GANomaly(BaseGANDetector):
     encoder_hidden : tuple of int, default=(64,)
         Hidden layers of G_E, of E and of D's feature body, LeakyReLU(0.2) [tabular
         sizes; activation code]. Like the first block of the official encoders they
-        have no batch normalisation.
+        have no batch normalisation. On images all three are the official DCGAN
+        encoder (:class:`~skgan_ad.networks.ImageBlocks`): 4x4 stride-2
+        convolutions of 64, 128, 256... channels, batch norm after all but the
+        first, LeakyReLU(0.2); D's features are its last convolution map [code].
     decoder_hidden : tuple of int, default=(64, 128)
         Hidden layers of G_D, batch norm and ReLU, linear output [tabular sizes;
-        batch norm and ReLU code; the images' tanh output does not suit
-        standardised features].
+        batch norm and ReLU code; a tanh output would not suit standardised
+        features]. On images G_D is the official DCGAN decoder, batch norm and
+        ReLU between transposed convolutions and a tanh output [code], so pixels
+        belong in [-1, 1]. Every layer, convolutions included, starts from
+        N(0, 0.02) weights (batch-norm scales N(1, 0.02)) [code ``weights_init``].
     epochs : int, default=15
         Passes over the training data [code ``--niter=15``].
     batch_size : int, default=64

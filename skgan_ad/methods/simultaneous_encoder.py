@@ -186,16 +186,18 @@ class SimultaneousEncoderGAN(BaseGANDetector):
 
     def _build_modules(self):
         blocks = self._blocks()
+        # pGAN's networks have no batch norm, and its generator a linear output [code].
+        pgan_images = dict(conv_norm=None, dense_features=True, tanh_output=False)
         generator = blocks.generator(self.latent_dim, self.generator_hidden,
-                                     pixel_norm=True, equalized_lr=True)
+                                     pixel_norm=True, equalized_lr=True, **pgan_images)
         if self.normalize_latents:
             generator = nn.Sequential(PixelNorm(), generator)
         discriminator = Discriminator(
-            blocks.x_branch(self.discriminator_hidden, equalized_lr=True))
+            blocks.x_branch(self.discriminator_hidden, equalized_lr=True, **pgan_images))
         discriminator.head = EqualizedLinear(self.discriminator_hidden[-1], 1, gain=1)
         # E is D with a latent_dim-unit last layer, activation included, for the score.
         encoder = blocks.x_branch((*self.discriminator_hidden, self.latent_dim),
-                                  equalized_lr=True)
+                                  equalized_lr=True, **pgan_images)
         return {"generator": generator, "discriminator": discriminator, "encoder": encoder}
 
     def _optimizer_groups(self):

@@ -32,8 +32,21 @@ __all__ = [
 ]
 
 
+#: Layer options that only the image blocks read (see :class:`ImageBlocks`).
+IMAGE_ONLY_OPTIONS = ("conv_norm", "dense_features", "tanh_output")
+
+
+def _tabular_options(layer_options):
+    return {key: value for key, value in layer_options.items()
+            if key not in IMAGE_ONLY_OPTIONS}
+
+
 class TabularBlocks:
     """Fully connected blocks for inputs of shape ``(n_samples, n_features)``.
+
+    The image-only layer options of :class:`ImageBlocks` (``conv_norm``,
+    ``dense_features``, ``tanh_output``) are ignored, so a method states its image
+    layout in the same call that builds its tabular one.
 
     Parameters
     ----------
@@ -46,19 +59,21 @@ class TabularBlocks:
 
     def encoder(self, latent_dim, hidden, **layer_options):
         """Network from the data space to the latent space (no output activation)."""
-        return mlp(self.n_features, hidden, latent_dim, **layer_options)
+        return mlp(self.n_features, hidden, latent_dim,
+                   **_tabular_options(layer_options))
 
     def generator(self, latent_dim, hidden, **layer_options):
         """Network from the latent space to the data space (linear output)."""
-        return mlp(latent_dim, hidden, self.n_features, **layer_options)
+        return mlp(latent_dim, hidden, self.n_features,
+                   **_tabular_options(layer_options))
 
     def x_branch(self, hidden, **layer_options):
         """Feature branch over data-space inputs, ending after its last hidden block."""
-        return mlp(self.n_features, hidden, **layer_options)
+        return mlp(self.n_features, hidden, **_tabular_options(layer_options))
 
     def pair_body(self, hidden, **layer_options):
         """Body of a discriminator of two concatenated data-space inputs."""
-        return mlp(2 * self.n_features, hidden, **layer_options)
+        return mlp(2 * self.n_features, hidden, **_tabular_options(layer_options))
 
 
 def make_blocks(n_features, image_shape=None):

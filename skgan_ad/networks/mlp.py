@@ -177,22 +177,49 @@ class PairDiscriminator(nn.Module):
         return self.head(features).squeeze(1), features
 
 
+#: Layers whose weights the initialisers below draw.
+_WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
 def normal_init(module, std=0.02):
-    """DCGAN initialisation: weights N(0, std), batch-norm scales N(1, std), zero biases."""
+    """DCGAN initialisation of every layer: weights N(0, std), zero biases.
+
+    Dense and (transposed) convolution weights are drawn from N(0, std), batch-norm
+    scales from N(1, std) with their running statistics reset, as the DCGAN-style
+    official code initialises (``weights_init`` in GANomaly's ``lib/networks.py``).
+    Layers that initialise themselves (:class:`EqualizedLinear`) are left alone.
+    """
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, EqualizedLinear):
+            continue
+        if isinstance(layer, _WEIGHTED):
             nn.init.normal_(layer.weight, 0.0, std)
-            nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.BatchNorm1d):
+            _zero_bias(layer)
+        elif isinstance(layer, _BATCH_NORMS):
             nn.init.normal_(layer.weight, 1.0, std)
             nn.init.zeros_(layer.bias)
+            layer.reset_running_stats()
     return module
 
 
 def xavier_init(module):
-    """Glorot-uniform weights and zero biases, TensorFlow's ``xavier_initializer``."""
+    """Glorot-uniform weights and zero biases, TensorFlow's ``xavier_initializer``.
+
+    Covers dense and (transposed) convolution layers; batch norms get TensorFlow's
+    unit scales, zero offsets and fresh running statistics.
+    """
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, EqualizedLinear):
+            continue
+        if isinstance(layer, _WEIGHTED):
             nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
+            _zero_bias(layer)
+        elif isinstance(layer, _BATCH_NORMS):
+            layer.reset_parameters()
     return module
+
+
+def _zero_bias(layer):
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
