@@ -22,6 +22,8 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import TeeGenerator
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import _SpectralNorm
 
 from .exceptions import TrainingDivergedError
 
@@ -139,6 +141,8 @@ class AdversarialNet(NeuralNet):
         The decay is capped by ``(1 + t) / (10 + t)`` at update ``t`` (TensorFlow's
         ``num_updates`` warm-up), so short trainings are not averaged towards the
         random initial weights; long ones use ``ema_decay`` as the official code does.
+        At the end of training, the spectral norms of the averaged copies are fitted
+        to the averaged weights (:func:`refit_spectral_norms`).
     ema_modules : tuple of str
         Modules to average.
     independent_batches : bool
@@ -353,6 +357,8 @@ class AdversarialNet(NeuralNet):
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self._last_epoch = None
         self._batch = self._batch_device = None
+        for name in self.ema_modules if self.ema_decay is not None else ():
+            refit_spectral_norms(getattr(self, name + "_ema_"))
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """Run the epochs; on an interrupt keep the model of the last finished epoch.
@@ -418,6 +424,28 @@ class AdversarialNet(NeuralNet):
                 scores[start:start + n_batch_rows] = (
                     score_fn(self, x)[:n_batch_rows].double().cpu().numpy())
         return scores
+
+
+@torch.no_grad()
+def refit_spectral_norms(module):
+    """Fit every spectral norm in ``module`` to the module's own weights.
+
+    A moving average takes the live network's power-iteration vectors with its
+    buffers; they estimate the live weights' largest singular value, not the averaged
+    weights'. Here each is replaced by the exact top singular vectors of the weights
+    it scales, so the averaged layers have spectral norm 1 as the live ones do.
+    """
+    for layer in module.modules():
+        if not parametrize.is_parametrized(layer):
+            continue
+        for parametrizations in layer.parametrizations.values():
+            weight = parametrizations.original
+            for norm in parametrizations:
+                if isinstance(norm, _SpectralNorm):
+                    left, _, right = torch.linalg.svd(
+                        norm._reshape_weight_to_matrix(weight), full_matrices=False)
+                    norm._u.copy_(left[:, 0])
+                    norm._v.copy_(right[0])
 
 
 def pad_rows(x, n_rows):

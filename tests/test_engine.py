@@ -108,3 +108,24 @@ def test_phases_set_the_epochs_and_the_losses_of_each_epoch(rows):
     fence = fast(FenceGAN, epochs=3, pretrain_epochs=1).fit(rows).history_
     assert np.isnan(fence[0, "g_loss"]) and np.isfinite(fence[1:, "g_loss"]).all()
     assert np.isfinite(fence[:, "d_loss"]).all()
+
+
+@pytest.mark.parametrize("image_shape", [None, (1, 8, 8)])
+def test_averaged_spectral_norms_scale_the_averaged_weights(image_shape):
+    """Each spectrally normalised layer of a moving average has spectral norm 1."""
+    import torch
+    from torch.nn.utils import parametrize
+
+    from skgan_ad import ALAD
+
+    X = np.random.RandomState(0).normal(size=(256, 64)).astype(np.float32)
+    detector = fast(ALAD, spectral_norm=True, ema_decay=0.99, epochs=2,
+                    image_shape=image_shape).fit(X)
+    layers = [layer for name in ("encoder", "discriminator_xx")
+              for layer in getattr(detector.net_, name + "_ema_").modules()
+              if parametrize.is_parametrized(layer)]
+    assert len(layers) >= 2
+    with torch.no_grad():
+        for layer in layers:
+            sigma = torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item()
+            assert sigma == pytest.approx(1.0, abs=1e-3)

@@ -20,9 +20,9 @@ __all__ = ["ALAD"]
 
 
 def _with_spectral_norm(module):
-    """Spectral normalisation of every linear layer but the output head."""
+    """Spectral normalisation of every dense and convolution layer but the output head."""
     for name, child in module.named_children():
-        if isinstance(child, torch.nn.Linear) and name != "head":
+        if isinstance(child, (torch.nn.Linear, torch.nn.Conv2d)) and name != "head":
             setattr(module, name, _spectral_norm(child))
         else:
             _with_spectral_norm(child)
