@@ -163,6 +163,35 @@ def training_half(data, target, random_state=42):
     return X_normal, half[labels == 1], X_test, y_test
 
 
+def selection_rows(data, target, evaluated_seeds=None):
+    """The KDD99 rows a choice of settings may read: never a row of an evaluated test half.
+
+    A row belongs to the training half of every seed in ``evaluated_seeds`` (default
+    ``DEFAULT_SEEDS``, the seeds of the KDD99 table), so no model selected here has
+    seen a row that any reported run is tested on. Each half holds a random half of
+    the rows, so about 1 / 2**len(seeds) of them (3% for five seeds: about 15,400 of
+    the 494,021 rows) remain, normal rows and anomalies in the data's proportions.
+
+    Returns
+    -------
+    X_normal : DataFrame
+        Those rows of the protocol's normal class (label 0), as training rows.
+    X_anomalous : DataFrame
+        Those rows of its anomalous class.
+    """
+    import pandas as pd
+
+    from skgan_ad.datasets import kdd99_paper_split
+
+    kept = data.index
+    for seed in DEFAULT_SEEDS if evaluated_seeds is None else evaluated_seeds:
+        _, X_test, _ = kdd99_paper_split(data, target, random_state=seed)
+        kept = kept.difference(X_test.index)
+    labels = pd.Series(np.asarray(target), index=data.index)[kept].to_numpy()
+    rows = data.loc[kept]
+    return rows[labels == 0], rows[labels == 1]
+
+
 def dataset_files(data_dir):
     """Every table of the ADBench suite by name, and its file: the ADBench tables, then
     Arrhythmia."""

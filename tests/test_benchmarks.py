@@ -313,3 +313,19 @@ def test_min_steps_validation_fits_on_training_parts_and_names_a_winner(tmp_path
     best = max(("0", "60"), key=lambda c: run["candidates"][c]["auroc"])
     assert result["winner"] == int(best)
     assert f"`min_steps={best}`" in output.with_suffix(".md").read_text()
+
+
+def test_model_selection_reads_no_row_of_an_evaluated_test_half():
+    """tabular_validation's rows are in the training half of every KDD99 table seed."""
+    from benchmarks.common import DEFAULT_SEEDS
+    from benchmarks.defaults.tabular_validation import selection_data
+
+    from skgan_ad.datasets import kdd99_paper_split, load_kdd99
+
+    data = load_kdd99(sample=True)
+    X_train, X_valid, y_valid = selection_data(data)
+    read = X_train.index.union(X_valid.index)
+    assert len(X_train) > 100 and 0 < y_valid.mean() < 0.5
+    for seed in DEFAULT_SEEDS:
+        _, X_test, _ = kdd99_paper_split(data.data, data.target, random_state=seed)
+        assert read.intersection(X_test.index).empty, seed
