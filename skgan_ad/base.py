@@ -104,8 +104,9 @@ _SHARED_PARAMETERS_DOC = """\
     image_shape : tuple of int or None, default=None
         ``(channels, height, width)`` when the rows of a 2-D ``X`` are flattened images
         (as between Pipeline steps); 4-D ``X`` of shape ``(n_samples, channels, height,
-        width)`` needs none. Images get the DCGAN-style convolutional networks of
-        :mod:`skgan_ad.networks.conv` instead of fully connected ones.
+        width)`` needs none. Images get the convolutional networks of the methods'
+        official image code (:class:`~skgan_ad.networks.ImageBlocks`) instead of fully
+        connected ones; their generators end in tanh, so scale pixels to [-1, 1].
     n_jobs : int or None, default=None
         Torch CPU threads while fitting and scoring: ``None`` means 1 (small networks
         run fastest on one thread, see ``benchmarks/results/threads.md``), ``-1`` all
