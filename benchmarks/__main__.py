@@ -27,9 +27,17 @@ Suites:
     detectors, AUROC, AUPRC and mean ranks; Arrhythmia also in the ALAD paper's
     protocol, next to its published F1: ``adbench.json``, ``adbench.md`` and
     ``adbench_ranks.png``. ``--quick``: two small tables, seed 42, one epoch.
+``dependability`` (``suites/dependability.py``)
+    Every ADBench table and Arrhythmia behind StandardScaler and MinMaxScaler, three
+    seeds, our defaults next to PyOD's IForest, ECOD, OCSVM and AutoEncoder: mean AUROC
+    and AUPRC, worst table, seed spread and inverted tables per detector:
+    ``dependability.json``, ``dependability.md`` and ``dependability_auroc.png``.
+    ``--quick``: two small tables, seed 42, one epoch.
 ``mnist`` (``suites/mnist.py``)
-    One-class MNIST in both protocols, our detectors: ``mnist.json``, ``mnist.md`` and
-    ``mnist_auroc.png``. ``--quick``: digit 0, one epoch, 100 training images.
+    One-class MNIST in both protocols, our detectors and PyOD's IForest and
+    AutoEncoder on the pixels: ``mnist.json``, ``mnist.md`` and ``mnist_auroc.png``.
+    ``--quick``: digit 0, one epoch, 100 training images. ``--cpu``: every digit, two
+    seeds, about 200 training steps per fit (``mnist_cpu.*``).
 ``contamination`` (``suites/contamination.py``)
     KDD99 with 0% to 20% anomalies among the training rows: ``contamination.json`` and
     ``contamination.md``. ``--quick``: the bundled sample, seed 42, one epoch.
@@ -87,7 +95,7 @@ def find_scripts():
 
 SCRIPTS = find_scripts()
 #: The suites of ``run``: a script each, but ``speed``.
-SUITES = ("kdd99", "adbench", "mnist", "contamination", "speed")
+SUITES = ("kdd99", "adbench", "dependability", "mnist", "contamination", "speed")
 #: The speed suite's scripts, with the arguments --quick adds. Our AnoGAN's scoring
 #: memory comes from anogan_speed.py, which measures it with a short latent search
 #: (memory.py leaves AnoGAN out).

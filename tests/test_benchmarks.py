@@ -341,3 +341,43 @@ def test_model_selection_reads_no_row_of_an_evaluated_test_half():
     for seed in DEFAULT_SEEDS:
         _, X_test, _ = kdd99_paper_split(data.data, data.target, random_state=seed)
         assert read.intersection(X_test.index).empty, seed
+
+
+def test_dependability_counts_a_table_inverted_only_where_iforest_finds_the_signal():
+    from benchmarks.suites.dependability import REFERENCE, dependability
+
+    def run(detector, table, seed, auroc, scaler="minmax"):
+        return {"detector": detector, "dataset": table, "scaler": scaler, "seed": seed,
+                "status": "ok", "auroc": auroc, "auprc": auroc / 2}
+
+    records = [run(REFERENCE, "easy", 0, 0.9), run(REFERENCE, "easy", 1, 0.8),
+               run(REFERENCE, "hard", 0, 0.6), run(REFERENCE, "hard", 1, 0.6),
+               run("GAN", "easy", 0, 0.2), run("GAN", "easy", 1, 0.4),
+               run("GAN", "hard", 0, 0.3), run("GAN", "hard", 1, 0.3),
+               run("GAN", "easy", 0, 0.95, scaler="standard")]
+    cell = dependability(records, "GAN", ("minmax",))
+    assert cell["inverted"] == ["easy (minmax)"]  # IForest 0.6 on "hard": no signal
+    assert cell["mean_auroc"] == pytest.approx(0.3)
+    assert cell["worst_auroc"] == pytest.approx(0.3)
+    assert cell["mean_seed_std"] == pytest.approx(0.05)  # std 0.1 and 0 over seeds
+    both = dependability(records, "GAN", ("minmax", "standard"))
+    assert both["tables"] == 3 and both["inverted"] == ["easy (minmax)"]
+    failed = [*records, {**run("GAN", "hard", 2, 0.0), "status": "failed"}]
+    assert dependability(failed, "GAN", ("minmax",))["failed"] == 1
+
+
+@pytest.mark.slow
+def test_dependability_quick_suite_behind_both_scalers(tmp_path):
+    if not (DATA_DIR / "adbench" / "14_glass.npz").exists():
+        pytest.skip(f"ADBench's glass table not found in {DATA_DIR}")
+    result = run_quick_suite("dependability", tmp_path, "--datasets", "14_glass",
+                             "--detectors", "FenceGAN", "PyOD IForest")
+    assert {(run["detector"], run["scaler"]) for run in result["runs"]} == {
+        (name, scaler) for name in ("FenceGAN", "PyOD IForest")
+        for scaler in ("standard", "minmax")}
+    for group in ("standard", "minmax", "both"):
+        for name in ("FenceGAN", "PyOD IForest"):
+            assert_ran(name, {"status": "ok", "auroc": result["summary"][group][name][
+                "mean_auroc"]}, beats_chance=name != "FenceGAN")
+    assert "Behind MinMaxScaler" in (tmp_path / "dependability.md").read_text()
+    assert_png(tmp_path / "dependability_auroc.png")
