@@ -136,6 +136,13 @@ _SHARED_PARAMETERS_DOC = """\
         more than EXTENSION_WARNED times the passes ``epochs`` asks for (a small
         training set, or a small ``epochs``). An int is a floor you chose, applied
         without a word; 0 trains exactly ``epochs`` passes, as the official code does.
+    standardize : bool, default=False
+        Whether the detector standardises a table's features itself, with the mean
+        and standard deviation of each training feature (``feature_mean_``,
+        ``feature_scale_``), before training and scoring. Affine rescalings of the
+        input (raw features, a ``MinMaxScaler`` or a ``StandardScaler`` in front) then
+        train the same model. False, the official code's behaviour, feeds the
+        networks the features as given. Images keep their pixel scale.
 """.replace("MIN_STEPS", f"{MIN_STEPS:,}").replace(
     "EXTENSION_WARNED", str(EXTENSION_WARNED))
 
@@ -176,6 +183,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                    Interval(Integral, None, -1, closed="right"), None],
         "precision": [StrOptions({"float32", "bfloat16", "float16"})],
         "compile": ["boolean", dict],
+        "standardize": ["boolean"],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -360,6 +368,8 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X):
         self._check_layer_widths()
         X = self._validate_input(X, reset=True)
+        raw_magnitude = np.maximum(np.abs(X).max(axis=0), 1.0)
+        X = self._standardized_for_fit(X)
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         name = type(self).__name__
@@ -384,9 +394,31 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"Try a lower learning rate (lr={self.lr} now) or scaling the features."
                 f"{_scale_hint(X)}")
         self.net_, self.history_ = net, net.history
-        self.feature_magnitude_ = np.maximum(np.abs(X).max(axis=0), 1.0)
+        self.feature_magnitude_ = raw_magnitude
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
         return self
+
+    def _standardized_for_fit(self, X):
+        """``X`` standardised per feature when ``standardize`` applies; sets the
+        ``feature_mean_`` and ``feature_scale_`` that scoring applies too."""
+        for name in ("feature_mean_", "feature_scale_"):
+            vars(self).pop(name, None)
+        if not self.standardize or self.image_shape_ is not None:
+            return X
+        mean = X.mean(axis=0, dtype=np.float64)
+        scale = X.std(axis=0, dtype=np.float64)
+        scale[scale == 0] = 1.0  # a constant feature is centred, not divided by zero
+        self.feature_mean_, self.feature_scale_ = mean, scale
+        return ((X - mean) / scale).astype(np.float32)
+
+    def _score_fn(self):
+        """The anomaly score of a batch of raw rows, standardised first if fitted so."""
+        if getattr(self, "feature_mean_", None) is None:
+            return self._anomaly_score
+        mean, scale = (torch.as_tensor(value, dtype=torch.float32,
+                                       device=self.net_.device)
+                       for value in (self.feature_mean_, self.feature_scale_))
+        return lambda net, x: self._anomaly_score(net, (x - mean) / scale)
 
     def _announce_extension(self, net, n_rows):
         """Warn when ``min_steps="auto"`` multiplies the passes ``epochs`` asks for."""
@@ -429,7 +461,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return hasattr(self, "net_")
 
     def _score_samples(self, X):
-        anomaly_scores = self.net_.score_in_batches(X, self._anomaly_score,
+        anomaly_scores = self.net_.score_in_batches(X, self._score_fn(),
                                                     self.score_batch_size)
         # A fitted model scores every training row finitely, so a score that is not
         # comes from float32 overflow on a row of extreme magnitude. Far enough outside

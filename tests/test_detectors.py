@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
+import skgan_ad
 from skgan_ad import ALAD, EGBAD, AnoGAN, FenceGAN, SimultaneousEncoderGAN
 from skgan_ad.base import MIN_STEPS
 from skgan_ad.datasets import make_kdd99_preprocessor
@@ -324,3 +325,40 @@ def test_min_steps_auto_stays_silent_when_the_epochs_nearly_suffice():
     for cls in ESTIMATORS:
         net = cls()._make_net(seed=0, device="cpu")
         assert net.passes_per_epoch(len(X)) <= 10, cls
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_standardize_trains_the_same_model_behind_any_affine_scaler(cls, kdd99, tmp_path):
+    """Raw KDD99 features (bytes up to 1e8), min-max or standardised ones: one model."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    X_train, X_test, y_test = kdd99
+    one_hot = make_kdd99_preprocessor(None).fit(X_train)
+    raw_train, raw_test = one_hot.transform(X_train), one_hot.transform(X_test)
+    scores = {}
+    for name, scaler in [("raw", None), ("minmax", MinMaxScaler()),
+                         ("standard", StandardScaler())]:
+        train, test = (raw_train, raw_test) if scaler is None else (
+            scaler.fit_transform(raw_train), scaler.transform(raw_test))
+        detector = fast(cls, epochs=2, standardize=True).fit(train)
+        scores[name] = detector.score_samples(test)
+    for name in ("minmax", "standard"):
+        # Equal up to float rounding, which two epochs of training amplify a little.
+        assert np.corrcoef(scores["raw"], scores[name])[0, 1] > 0.999, name
+        assert roc_auc_score(y_test, -scores[name]) == pytest.approx(
+            roc_auc_score(y_test, -scores["raw"]), abs=0.01)
+    # The raw model keeps its standardisation through the safe file and pickle.
+    detector.save(tmp_path / "model.safetensors")
+    restored = skgan_ad.load(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(restored.feature_scale_, detector.feature_scale_)
+    np.testing.assert_array_equal(restored.score_samples(test), scores["standard"])
+
+
+def test_standardize_is_off_by_default_and_refits_clean(blobs):
+    X = blobs[0].astype(np.float32)
+    standardized = fast(ALAD, standardize=True).fit(X)
+    assert standardized.feature_scale_.shape == (X.shape[1],)
+    refitted = standardized.set_params(standardize=False).fit(X)
+    assert not hasattr(refitted, "feature_mean_")
+    np.testing.assert_array_equal(refitted.score_samples(X),
+                                  fast(ALAD).fit(X).score_samples(X))

@@ -153,7 +153,7 @@ class ALAD(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm
@@ -178,6 +178,7 @@ class ALAD(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -188,7 +188,7 @@ class AnoGAN(BaseGANDetector):
                  score_batch_size=1024, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.discrimination_weight = discrimination_weight
         self.search_steps = search_steps
         self.search_lr = search_lr
@@ -214,6 +214,7 @@ class AnoGAN(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     def _build_modules(self):
         blocks = self._blocks()

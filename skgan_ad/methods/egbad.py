@@ -119,7 +119,7 @@ class EGBAD(BaseGANDetector):
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.score_type = score_type
         self.alpha = alpha
         self.latent_dim = latent_dim
@@ -142,6 +142,7 @@ class EGBAD(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -140,7 +140,7 @@ class FAnoGAN(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -166,6 +166,7 @@ class FAnoGAN(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None

@@ -151,7 +151,7 @@ class FenceGAN(BaseGANDetector):
                  ema_decay=None, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
@@ -176,6 +176,7 @@ class FenceGAN(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     def _build_modules(self):
         blocks = self._blocks()

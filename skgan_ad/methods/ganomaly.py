@@ -146,7 +146,7 @@ class GANomaly(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc
@@ -169,6 +169,7 @@ class GANomaly(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -157,7 +157,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  beta1=0.0, ema_decay=0.999, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto"):
+                 min_steps="auto", standardize=False):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
@@ -183,6 +183,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         self.precision = precision
         self.compile = compile
         self.min_steps = min_steps
+        self.standardize = standardize
 
     def _build_modules(self):
         blocks = self._blocks()
