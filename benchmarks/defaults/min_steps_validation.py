@@ -16,7 +16,12 @@ parts:
   the protocol) and scored on the validation rows: AUROC and AUPRC, anomaly positive.
 
 The candidate with the best validation AUROC, averaged over tables and detectors,
-wins. The tables (``--datasets``) default to those whose training part has fewer than
+wins.
+
+The same protocol validates the input scaling: ``--scaler minmax`` scales the rows
+with ``MinMaxScaler`` instead (fitted on the fitting rows, as a Pipeline does), and
+``--standardize`` fits ours with ``standardize=True``; run with one candidate (the
+default ``min_steps``) under each setting and compare the outputs. The tables (``--datasets``) default to those whose training part has fewer than
 3,000 rows (``SMALL_ROWS``): the ones the defaults train for few steps.
 
     python -m benchmarks min_steps_validation                 # 69 min with 2 jobs
@@ -48,15 +53,15 @@ SMALL_ROWS = 3000
 CANDIDATES = (0, 500, 1000, 2000, 4000)
 
 
-def validation_split(X, y, seed):
+def validation_split(X, y, seed, scaler="standard"):
     """Fitting and validation rows from the ADBench training part; the test part unused."""
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
     X_train, _, y_train, _ = adbench_split(X, y, seed)
     X_fit, X_valid, _, y_valid = train_test_split(X_train, y_train, test_size=0.3,
                                                   stratify=y_train, random_state=seed)
-    scaler = StandardScaler().fit(X_fit)
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[scaler]().fit(X_fit)
     return (scaler.transform(X_fit).astype(np.float32),
             scaler.transform(X_valid).astype(np.float32), y_valid)
 
@@ -67,13 +72,14 @@ def run_one(task):
 
     dataset, name, seed, args = task
     X, y = load_table(dataset_files(args.data_dir)[dataset])
-    X_fit, X_valid, y_valid = validation_split(X, y, seed)
+    X_fit, X_valid, y_valid = validation_split(X, y, seed, args.scaler)
     record = {"dataset": dataset, "detector": name, "seed": seed,
               "fit_rows": len(X_fit), "valid_rows": len(X_valid),
               "valid_anomalies": int(y_valid.sum()), "candidates": {}}
     for min_steps in args.candidates:
-        scores, timings, detector = fit_and_score(name, seed, X_fit, X_valid,
-                                                  min_steps=min_steps)
+        scores, timings, detector = fit_and_score(
+            name, seed, X_fit, X_valid, min_steps=min_steps,
+            extra={"standardize": True} if args.standardize else None)
         record["candidates"][str(min_steps)] = {
             "auroc": float(roc_auc_score(y_valid, scores)),
             "auprc": float(average_precision_score(y_valid, scores)),
@@ -105,7 +111,9 @@ def summarise(records, args):
              f"({date.today()})", "", f"Command: `{command_line()}`", "",
              ("Per table and seed (" + ", ".join(map(str, args.seeds)) + "): the ADBench "
               "training part (stratified 70/30 split) split again, stratified 70/30, "
-              "into fitting and validation rows; the test part is never read. Each of "
+              "into fitting and validation rows; the test part is never read; rows "
+              f"scaled by {args.scaler!r} fitted on the fitting rows"
+              f"{'; ours with standardize=True' if args.standardize else ''}. Each of "
               "our detectors, with its defaults and each candidate `min_steps`, fitted "
               "on the fitting rows (anomalies included) and scored on the validation "
               f"rows. Tables: {', '.join(sorted({r['dataset'] for r in ok}))}."), "",
@@ -143,6 +151,10 @@ def main(argv=None):
     parser.add_argument("--detectors", nargs="+", default=list(OURS), choices=OURS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--candidates", type=int, nargs="+", default=list(CANDIDATES))
+    parser.add_argument("--scaler", default="standard", choices=["standard", "minmax"],
+                        help="the scaler in front of the detectors")
+    parser.add_argument("--standardize", action="store_true",
+                        help="fit ours with standardize=True")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=3600, metavar="SECONDS")
     parser.add_argument("--output", default=default_output("min_steps_validation"))
@@ -156,7 +168,10 @@ def main(argv=None):
     records = run_tasks(
         run_one, tasks, jobs=args.jobs, budget_seconds=args.budget,
         identify=lambda task: {"dataset": task[0], "detector": task[1], "seed": task[2],
-                               "candidate_list": list(args.candidates)},
+                               "candidate_list": list(args.candidates),
+                               **({"scaler": args.scaler} if args.scaler != "standard"
+                                  else {}),
+                               **({"standardize": True} if args.standardize else {})},
         description="min_steps", journal=journal_path(args.output), resume=args.resume)
     summary, table = summarise(records, args)
     output = Path(args.output)
