@@ -1,0 +1,78 @@
+"""Input scaling on ADBench training parts: the scaler in front, and ``standardize``.
+
+Joins three runs of ``defaults/min_steps_validation.py`` at the default ``min_steps``
+(validation splits of the training parts of the small ADBench tables; test parts never
+read) into one table:
+
+    python -m benchmarks min_steps_validation --candidates 4000 --scaler standard \\
+        --output benchmarks/results/input_scaling_standard
+    python -m benchmarks min_steps_validation --candidates 4000 --scaler minmax \\
+        --output benchmarks/results/input_scaling_minmax
+    python -m benchmarks min_steps_validation --candidates 4000 --scaler minmax \\
+        --standardize --output benchmarks/results/input_scaling_minmax_standardize
+    python -m benchmarks input_scaling          # writes results/input_scaling.{json,md}
+
+Per detector and setting: mean validation AUROC over tables, the worst table, and the
+tables ranked backwards (validation AUROC below 0.5).
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from .._runner import command_line
+from ..common import RESULTS, default_output, script_parser
+
+SETTINGS = {"StandardScaler": "input_scaling_standard",
+            "MinMaxScaler": "input_scaling_minmax",
+            "MinMaxScaler, standardize=True": "input_scaling_minmax_standardize"}
+
+
+def per_detector(runs):
+    """``{detector: [validation AUROC per table]}`` of one run's successful records."""
+    aurocs = {}
+    for run in runs:
+        if run["status"] == "ok":
+            (candidate,) = run["candidates"].values()
+            aurocs.setdefault(run["detector"], []).append(candidate["auroc"])
+    return aurocs
+
+
+def main(argv=None):
+    parser = script_parser(__name__, __doc__)
+    parser.add_argument("--results", default=str(RESULTS))
+    parser.add_argument("--output", default=default_output("input_scaling"))
+    args = parser.parse_args(argv)
+    settings = {label: per_detector(json.loads(
+        (Path(args.results) / f"{stem}.json").read_text())["runs"])
+        for label, stem in SETTINGS.items()}
+    detectors = sorted(set().union(*settings.values()))
+    lines = [f"# Input scaling on ADBench training parts ({date.today()})", "",
+             f"Command: `{command_line()}` (joining the runs named in its docstring)", "",
+             ("Validation splits of the training parts of the small ADBench tables "
+              "(`min_steps_validation`, seed 42, default `min_steps`); the test parts are "
+              "never read. Cells: mean validation AUROC over tables / worst table / "
+              "tables below 0.5."), "",
+             "| detector | " + " | ".join(SETTINGS) + " |",
+             "|---|" + "---|" * len(SETTINGS)]
+    summary = {}
+    for name in [*detectors, "all"]:
+        cells = []
+        for label, aurocs in settings.items():
+            values = np.array(aurocs.get(name, []) if name != "all"
+                              else [v for values in aurocs.values() for v in values])
+            summary.setdefault(name, {})[label] = {
+                "mean": float(values.mean()), "worst": float(values.min()),
+                "below_half": int((values < 0.5).sum()), "tables": len(values)}
+            cells.append(f"{values.mean():.3f} / {values.min():.3f} / "
+                         f"{(values < 0.5).sum()}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    output = Path(args.output)
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "command": command_line(), "summary": summary},
+        indent=2))
+    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
