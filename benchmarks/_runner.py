@@ -69,7 +69,7 @@ def add_resume_argument(parser):
                              "others")
 
 
-def _journaled_runs(journal, identify, tasks):
+def journaled_runs(journal, identify, tasks):
     """The successful records of ``journal`` for ``tasks``, by task index."""
     if journal is None or not tasks or not Path(journal).exists():
         return {}
@@ -125,7 +125,7 @@ def run_tasks(function, tasks, *, identify, jobs=2, budget_seconds=None, group=N
     context = multiprocessing.get_context("spawn")
     records = [None] * len(tasks)
     failed_groups = {}
-    done = _journaled_runs(journal, identify, tasks) if resume else {}
+    done = journaled_runs(journal, identify, tasks) if resume else {}
     if journal is not None:
         Path(journal).parent.mkdir(parents=True, exist_ok=True)
         if not resume:

@@ -41,7 +41,7 @@ import numpy as np
 from skgan_ad import all_detectors
 
 from .. import _plots
-from .._runner import add_resume_argument, command_line, run_tasks
+from .._runner import add_resume_argument, command_line, journaled_runs, run_tasks
 from ..common import (
     MNIST_DIR,
     OURS,
@@ -144,25 +144,28 @@ def summarise(records, args):
                f"{args.max_test or 'all'} test images; {budget}; AnoGAN's latent search: "
                f"{args.search_steps or 'default'} steps; seeds {args.seeds}; device "
                f"{args.device}; {args.threads} torch thread(s) per run, {args.jobs} "
-               "run(s) at a time. AUROC with the anomaly positive: mean over digits, "
-               "± the standard deviation of that mean over seeds; worst: the lowest "
-               "digit (mean over seeds). The papers' MNIST figures are bar charts not "
+               "run(s) at a time. Runs: finished / asked. AUROC with the anomaly "
+               "positive: mean over the finished runs, ± the standard deviation over "
+               "seeds of the mean over digits (seeds with every digit; nan with fewer "
+               "than two); worst: the lowest digit (mean over seeds); digit cells: "
+               "mean over seeds (nan: not run yet). The papers' MNIST figures are bar charts not "
                "retrieved for this project, so no paper column."), ""]
     for protocol in args.protocols:
         lines += [f"## Protocol: one digit {protocol}", "",
-                  "| method | mean AUROC | mean AUPRC | worst digit | fit s (mean) | "
+                  "| method | runs | mean AUROC | mean AUPRC | worst digit | fit s (mean) | "
                   + " | ".join(f"{d}" for d in args.digits) + " |",
-                  "|---|---|---|---|---|" + "---|" * len(args.digits)]
+                  "|---|---|---|---|---|---|" + "---|" * len(args.digits)]
         for method in args.methods:
             runs = [r for r in records if r["method"] == method
                     and r["protocol"] == protocol]
             summary = summarise_runs(runs, args.digits)
             if summary is None:
-                lines.append(f"| {method} | failed or not run |  |  |  |"
+                lines.append(f"| {method} | 0/{len(runs)} |  |  |  |  |"
                              + " |" * len(args.digits))
                 continue
             lines.append(
-                f"| {method} | {summary['auroc']:.3f} ± {summary['seed_std']:.3f} | "
+                f"| {method} | {summary['runs']} | "
+                f"{summary['auroc']:.3f} ± {summary['seed_std']:.3f} | "
                 f"{summary['auprc']:.3f} | {summary['worst']:.3f} | "
                 f"{summary['fit_seconds']:.0f} | "
                 + " | ".join(f"{v:.2f}" for v in summary["per_digit"]) + " |")
@@ -175,19 +178,27 @@ def summarise(records, args):
 
 
 def summarise_runs(runs, digits):
-    """Means over digits and seeds of one method and protocol; ``None`` unless every
-    run succeeded."""
-    if not runs or any(r["status"] != "ok" for r in runs):
+    """Means over the finished runs of one method and protocol (``None`` if none).
+
+    ``seed_std``: the spread over seeds of the mean over digits, from the seeds whose
+    every digit finished (NaN with fewer than two); ``runs``: finished / asked.
+    """
+    ok = [r for r in runs if r["status"] == "ok"]
+    if not ok:
         return None
-    seeds = sorted({r["seed"] for r in runs})
-    auroc = np.array([[next(r["auroc"] for r in runs
-                            if r["digit"] == d and r["seed"] == seed) for d in digits]
-                      for seed in seeds])
-    return {"auroc": float(auroc.mean()), "seed_std": float(auroc.mean(axis=1).std()),
-            "auprc": float(np.mean([r["auprc"] for r in runs])),
-            "worst": float(auroc.mean(axis=0).min()),
-            "per_digit": auroc.mean(axis=0).tolist(),
-            "fit_seconds": float(np.mean([r["fit_seconds"] for r in runs]))}
+    by_digit = {d: [r["auroc"] for r in ok if r["digit"] == d] for d in digits}
+    complete_seeds = [seed for seed in sorted({r["seed"] for r in ok})
+                      if len([r for r in ok if r["seed"] == seed]) == len(digits)]
+    seed_means = [np.mean([r["auroc"] for r in ok if r["seed"] == seed])
+                  for seed in complete_seeds]
+    return {"auroc": float(np.mean([r["auroc"] for r in ok])),
+            "seed_std": float(np.std(seed_means)) if len(seed_means) > 1 else float("nan"),
+            "auprc": float(np.mean([r["auprc"] for r in ok])),
+            "worst": float(min(np.mean(v) for v in by_digit.values() if v)),
+            "per_digit": [float(np.mean(v)) if v else float("nan")
+                          for v in by_digit.values()],
+            "fit_seconds": float(np.mean([r["fit_seconds"] for r in ok])),
+            "runs": f"{len(ok)}/{len(runs)}"}
 
 
 def main(argv=None):
@@ -229,6 +240,9 @@ def main(argv=None):
                         help="the detectors' device: 'auto' (CUDA when there is one), "
                              "'cpu', 'cuda'...; runs share it")
     add_resume_argument(parser)
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: write the tables from the journal's finished "
+                             "runs (the others show as not run)")
     args = parser.parse_args(argv)
     if args.cpu:
         for key, value in CPU_BUDGET.items():
@@ -247,16 +261,23 @@ def main(argv=None):
     tasks = [(method, protocol, digit, seed, args) for seed in args.seeds
              for protocol in args.protocols for digit in args.digits
              for method in args.methods]
-    print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
-    records = run_tasks(
-        run_one, tasks, jobs=args.jobs,
-        identify=lambda task: {"method": task[0], "protocol": task[1], "digit": task[2],
-                               "seed": task[3], "epochs_option": args.epochs,
-                               "train_steps": args.train_steps,
-                               "min_steps": min_steps_of(task[0], args.min_steps),
-                               "max_train": args.max_train, "max_test": args.max_test,
-                               "search_steps": args.search_steps},
-        description="MNIST", journal=journal_path(args.output), resume=args.resume)
+    def identify(task):
+        return {"method": task[0], "protocol": task[1], "digit": task[2],
+                "seed": task[3], "epochs_option": args.epochs,
+                "train_steps": args.train_steps,
+                "min_steps": min_steps_of(task[0], args.min_steps),
+                "max_train": args.max_train, "max_test": args.max_test,
+                "search_steps": args.search_steps}
+
+    if args.report_only:
+        done = journaled_runs(journal_path(args.output), identify, tasks)
+        records = [done.get(index, {**identify(task), "status": "not run"})
+                   for index, task in enumerate(tasks)]
+    else:
+        print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
+        records = run_tasks(run_one, tasks, jobs=args.jobs, identify=identify,
+                            description="MNIST", journal=journal_path(args.output),
+                            resume=args.resume)
     table = summarise(records, args)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -267,12 +288,13 @@ def main(argv=None):
         {"date": str(date.today()), "command": command_line(), "quick": args.quick,
          "summaries": summaries, "runs": records}, indent=2))
     output.with_suffix(".md").write_text(table)
-    _plots.plot_grouped_bars(
-        {f"one digit {protocol}": {method: summary["auroc"]
-                                   for method, summary in values.items() if summary}
-         for protocol, values in summaries.items()},
-        f"One-class MNIST: mean AUROC over {len(args.digits)} digit(s) and "
-        f"{len(args.seeds)} seed(s); line: chance",
-        "AUROC", output.with_name(output.name + "_auroc.png"), reference=0.5)
+    if any(summary for values in summaries.values() for summary in values.values()):
+        _plots.plot_grouped_bars(
+            {f"one digit {protocol}": {method: summary["auroc"]
+                                       for method, summary in values.items() if summary}
+             for protocol, values in summaries.items()},
+            f"One-class MNIST: mean AUROC of the finished runs ({len(args.digits)} "
+            f"digit(s), {len(args.seeds)} seed(s)); line: chance",
+            "AUROC", output.with_name(output.name + "_auroc.png"), reference=0.5)
     print("\n" + table)
     return 0
