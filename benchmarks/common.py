@@ -213,6 +213,17 @@ def load_table(path):
         return table["X"].astype(np.float64), table["y"].astype(int)
 
 
+#: The scalers a user puts in front of a detector, by the name the scripts take.
+USER_SCALERS = ("standard", "minmax")
+
+
+def make_scaler(name):
+    """A fresh ``StandardScaler`` ("standard") or ``MinMaxScaler`` ("minmax")."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    return {"standard": StandardScaler, "minmax": MinMaxScaler}[name]()
+
+
 def adbench_split(X, y, seed):
     """The ADBench protocol's stratified 70/30 split, unscaled: ``X_train, X_test,
     y_train, y_test``."""

@@ -39,12 +39,14 @@ from .._runner import add_resume_argument, command_line, run_tasks
 from ..common import (
     DATA,
     OURS,
+    USER_SCALERS,
     adbench_split,
     dataset_files,
     default_output,
     fit_and_score,
     journal_path,
     load_table,
+    make_scaler,
     script_parser,
 )
 
@@ -56,12 +58,11 @@ CANDIDATES = (0, 500, 1000, 2000, 4000)
 def validation_split(X, y, seed, scaler="standard"):
     """Fitting and validation rows from the ADBench training part; the test part unused."""
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
     X_train, _, y_train, _ = adbench_split(X, y, seed)
     X_fit, X_valid, _, y_valid = train_test_split(X_train, y_train, test_size=0.3,
                                                   stratify=y_train, random_state=seed)
-    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[scaler]().fit(X_fit)
+    scaler = make_scaler(scaler).fit(X_fit)
     return (scaler.transform(X_fit).astype(np.float32),
             scaler.transform(X_valid).astype(np.float32), y_valid)
 
@@ -151,7 +152,7 @@ def main(argv=None):
     parser.add_argument("--detectors", nargs="+", default=list(OURS), choices=OURS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--candidates", type=int, nargs="+", default=list(CANDIDATES))
-    parser.add_argument("--scaler", default="standard", choices=["standard", "minmax"],
+    parser.add_argument("--scaler", default="standard", choices=USER_SCALERS,
                         help="the scaler in front of the detectors")
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True")

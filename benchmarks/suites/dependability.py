@@ -44,6 +44,7 @@ from ..common import (
     ARRHYTHMIA,
     DATA,
     OURS,
+    USER_SCALERS,
     adbench_split,
     add_quick_and_output_arguments,
     dataset_files,
@@ -51,6 +52,7 @@ from ..common import (
     fit_and_score,
     journal_path,
     load_table,
+    make_scaler,
     markdown_cell,
     min_steps_of,
     script_parser,
@@ -63,15 +65,8 @@ PYOD_BASELINES = ("PyOD IForest", "PyOD ECOD", "PyOD OCSVM", "PyOD AutoEncoder")
 #: plain detector finds, and the detector ranks against it.
 INVERTED_BELOW, IFOREST_AT_LEAST = 0.5, 0.7
 REFERENCE = "PyOD IForest"
-SCALERS = ("standard", "minmax")
 DEFAULT_SEEDS = (42, 43, 44)
 QUICK_DATASETS = ("14_glass", ARRHYTHMIA)
-
-
-def make_scaler(name):
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
-
-    return {"standard": StandardScaler, "minmax": MinMaxScaler}[name]()
 
 
 def run_one(task):
@@ -198,7 +193,8 @@ def main(argv=None):
     parser.add_argument("--detectors", nargs="+", default=[*OURS, *PYOD_BASELINES],
                         choices=[*OURS, *PYOD_BASELINES])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--scalers", nargs="+", default=list(SCALERS), choices=SCALERS)
+    parser.add_argument("--scalers", nargs="+", default=list(USER_SCALERS),
+                        choices=USER_SCALERS)
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of our detectors (default: the estimators' own)")
     parser.add_argument("--min-steps", type=int, default=None,
