@@ -137,12 +137,13 @@ class AdversarialNet(NeuralNet):
         is their total, and :attr:`phase` names the current one.
     ema_decay : float or None
         Decay of an exponential moving average of the weights of ``ema_modules``; the
-        averaged copies (``<name>_ema_``) are the ones :meth:`scoring_module` returns.
-        The decay is capped by ``(1 + t) / (10 + t)`` at update ``t`` (TensorFlow's
-        ``num_updates`` warm-up), so short trainings are not averaged towards the
-        random initial weights; long ones use ``ema_decay`` as the official code does.
-        At the end of training, the spectral norms of the averaged copies are fitted
+        averaged copies (``<name>_ema_``) are the ones :meth:`scoring_module` returns;
+        they start from the initial weights, as TensorFlow's averages do. At the end of training, the spectral norms of the averaged copies are fitted
         to the averaged weights (:func:`refit_spectral_norms`).
+    ema_warmup : bool
+        Whether the decay is capped by ``(1 + t) / (10 + t)`` at update ``t``
+        (TensorFlow's ``num_updates`` warm-up), so that a short training is not
+        averaged towards the random initial weights.
     ema_modules : tuple of str
         Modules to average.
     independent_batches : bool
@@ -171,9 +172,9 @@ class AdversarialNet(NeuralNet):
     """
 
     def __init__(self, build_modules, optimizer_groups, step, loss_names, *,
-                 phases=(("train", 1),), ema_decay=None, ema_modules=(),
-                 independent_batches=False, seed=0, min_steps=0, precision="float32",
-                 **kwargs):
+                 phases=(("train", 1),), ema_decay=None, ema_warmup=False,
+                 ema_modules=(), independent_batches=False, seed=0, min_steps=0,
+                 precision="float32", **kwargs):
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("max_epochs", sum(epochs for _, epochs in phases))
         super().__init__(module=None, criterion=None, **kwargs)
@@ -183,6 +184,7 @@ class AdversarialNet(NeuralNet):
         self.loss_names = loss_names
         self.phases = phases
         self.ema_decay = ema_decay
+        self.ema_warmup = ema_warmup
         self.ema_modules = ema_modules
         self.independent_batches = independent_batches
         self.seed = seed
@@ -387,7 +389,8 @@ class AdversarialNet(NeuralNet):
             return
         self.ema_updates_ += 1
         t = self.ema_updates_
-        decay = min(self.ema_decay, (1 + t) / (10 + t))
+        decay = (min(self.ema_decay, (1 + t) / (10 + t)) if self.ema_warmup
+                 else self.ema_decay)
         for name in self.ema_modules:
             live, average = getattr(self, name + "_"), getattr(self, name + "_ema_")
             torch._foreach_lerp_(list(average.parameters()),

@@ -86,6 +86,21 @@ MIN_STEPS = 4000
 #: ``min_steps="auto"`` warns when it multiplies the passes of ``epochs`` more than this.
 EXTENSION_WARNED = 10
 
+#: ``ema_warmup``, documented once for the detectors that take ``ema_decay``: their
+#: docstrings hold ``_EMA_WARMUP_MARKER`` after ``ema_decay``.
+_EMA_WARMUP_MARKER = "    {ema warm-up}\n"
+_EMA_WARMUP_DOC = """\
+    ema_warmup : bool, default=False
+        Whether the moving average's decay is capped by ``(1 + t) / (10 + t)`` at
+        update ``t`` (TensorFlow's ``num_updates`` warm-up), so that it forgets the
+        random initial weights within a few hundred steps. ``False`` averages as the
+        official code of ALAD, EGBAD and AnoGAN does [code:
+        ``tf.train.ExponentialMovingAverage(decay)`` with no ``num_updates``] and as
+        Berg et al.'s smoothed generator does [code: constant ``G_smoothing``]: the
+        average starts from the initial weights, which keep a share of
+        ``ema_decay ** steps`` (at 0.9999, 67% after 4,000 steps and 2% after 40,000).
+"""
+
 #: The parameters every detector has, documented once; each detector's docstring holds
 #: ``_SHARED_PARAMETERS_MARKER`` where they belong (BaseGANDetector fills it in).
 _SHARED_PARAMETERS_MARKER = "    {shared parameters}\n"
@@ -172,6 +187,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "beta1": [Interval(Real, 0, 1, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
+        "ema_warmup": ["boolean"],
         "score_batch_size": [Interval(Integral, 1, None, closed="left")],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "device": [str, torch.device],
@@ -189,8 +205,9 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__doc__:
-            cls.__doc__ = cls.__doc__.replace(_SHARED_PARAMETERS_MARKER,
-                                              _SHARED_PARAMETERS_DOC)
+            cls.__doc__ = cls.__doc__.replace(
+                _SHARED_PARAMETERS_MARKER, _SHARED_PARAMETERS_DOC).replace(
+                _EMA_WARMUP_MARKER, _EMA_WARMUP_DOC)
 
     #: Names of the losses the training step returns, recorded in ``history_``.
     _loss_names = ()
@@ -316,6 +333,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             loss_names=self._loss_names,
             phases=tuple((name, epochs) for name, epochs in self._phases() if epochs),
             ema_decay=self.ema_decay,
+            ema_warmup=self.ema_warmup,
             ema_modules=self._ema_modules,
             independent_batches=self._uses_second_batch,
             seed=seed,

@@ -129,3 +129,38 @@ def test_averaged_spectral_norms_scale_the_averaged_weights(image_shape):
         for layer in layers:
             sigma = torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item()
             assert sigma == pytest.approx(1.0, abs=1e-3)
+
+
+class GeneratorSnapshots(Callback):
+    """The generator's weights before training and after every training step."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.snapshots = [self._weights(net)]
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.snapshots.append(self._weights(net))
+
+    @staticmethod
+    def _weights(net):
+        return torch.nn.utils.parameters_to_vector(net.generator_.parameters()).detach()
+
+
+@pytest.mark.parametrize("warmup", [False, True])
+def test_moving_average_follows_the_official_or_the_warm_up_schedule(warmup, rows):
+    """The average starts from the initial weights and takes in every step's weights
+    at ``ema_decay`` (the official code's average) or at the warm-up's capped decay
+    (which binds at every one of these 16 steps: (1 + t) / (10 + t) < 0.95)."""
+    from skgan_ad import EGBAD
+
+    snapshots = GeneratorSnapshots()
+    detector = fast(EGBAD, ema_decay=0.95, ema_warmup=warmup, epochs=2,
+                    callbacks=[snapshots]).fit(rows)
+    expected = snapshots.snapshots[0].clone()
+    for t, weights in enumerate(snapshots.snapshots[1:], start=1):
+        decay = min(0.95, (1 + t) / (10 + t)) if warmup else 0.95
+        expected = decay * expected + (1 - decay) * weights
+    averaged = torch.nn.utils.parameters_to_vector(
+        detector.net_.generator_ema_.parameters())
+    assert len(snapshots.snapshots) - 1 == detector.net_.ema_updates_ == 16
+    torch.testing.assert_close(averaged, expected, rtol=0, atol=1e-5)

@@ -21,8 +21,11 @@ wins.
 The same protocol validates the input scaling: ``--scaler minmax`` scales the rows
 with ``MinMaxScaler`` instead (fitted on the fitting rows, as a Pipeline does), and
 ``--standardize`` fits ours with ``standardize=True``; run with one candidate (the
-default ``min_steps``) under each setting and compare the outputs. The tables (``--datasets``) default to those whose training part has fewer than
-3,000 rows (``SMALL_ROWS``): the ones the defaults train for few steps.
+default ``min_steps``) under each setting and compare the outputs. Any other parameter
+of ours is validated the same way with ``--set NAME=VALUE`` (a JSON value, e.g.
+``--set ema_warmup=true``). The tables (``--datasets``) default to those whose
+training part has fewer than 3,000 rows (``SMALL_ROWS``): the ones the defaults train
+for few steps.
 
     python -m benchmarks min_steps_validation                 # 69 min with 2 jobs
     python -m benchmarks min_steps_validation --datasets 42_WBC --detectors ALAD \\
@@ -80,7 +83,7 @@ def run_one(task):
     for min_steps in args.candidates:
         scores, timings, detector = fit_and_score(
             name, seed, X_fit, X_valid, min_steps=min_steps,
-            extra={"standardize": True} if args.standardize else None)
+            extra=args.params or None)
         record["candidates"][str(min_steps)] = {
             "auroc": float(roc_auc_score(y_valid, scores)),
             "auprc": float(average_precision_score(y_valid, scores)),
@@ -114,7 +117,9 @@ def summarise(records, args):
               "training part (stratified 70/30 split) split again, stratified 70/30, "
               "into fitting and validation rows; the test part is never read; rows "
               f"scaled by {args.scaler!r} fitted on the fitting rows"
-              f"{'; ours with standardize=True' if args.standardize else ''}. Each of "
+              + "".join(f"; ours with {name}={value!r}"
+                        for name, value in args.params.items())
+              + ". Each of "
               "our detectors, with its defaults and each candidate `min_steps`, fitted "
               "on the fitting rows (anomalies included) and scored on the validation "
               f"rows. Tables: {', '.join(sorted({r['dataset'] for r in ok}))}."), "",
@@ -156,12 +161,21 @@ def main(argv=None):
                         help="the scaler in front of the detectors")
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="fit ours with this parameter (VALUE in JSON); repeatable")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=3600, metavar="SECONDS")
     parser.add_argument("--output", default=default_output("min_steps_validation"))
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     args.datasets = args.datasets or small_tables(args.data_dir)
+    args.params = {"standardize": True} if args.standardize else {}
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        try:
+            args.params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            parser.error(f"--set {setting}: VALUE must be JSON (true, 0.5, \"text\")")
     tasks = [(dataset, name, seed, args) for dataset in args.datasets
              for seed in args.seeds for name in args.detectors]
     print(f"{len(tasks)} runs of {len(args.candidates)} fits, {args.jobs} at a time",
@@ -172,7 +186,7 @@ def main(argv=None):
                                "candidate_list": list(args.candidates),
                                **({"scaler": args.scaler} if args.scaler != "standard"
                                   else {}),
-                               **({"standardize": True} if args.standardize else {})},
+                               **args.params},
         description="min_steps", journal=journal_path(args.output), resume=args.resume)
     summary, table = summarise(records, args)
     output = Path(args.output)

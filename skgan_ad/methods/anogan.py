@@ -126,6 +126,7 @@ class AnoGAN(BaseGANDetector):
         builds an average of D as well, but its scoring graph reads D through G's
         average, which holds none of D's weights, so D scores with its raw weights;
         this class does the same. ``None`` scores with G's raw weights.
+    {ema warm-up}
     score_batch_size : int, default=1024
         Rows searched together; bounds the memory used by scoring.
     {shared parameters}
@@ -185,7 +186,7 @@ class AnoGAN(BaseGANDetector):
                  latent_dim=32, generator_hidden=(64, 128),
                  discriminator_hidden=(256, 128, 128),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.9999,
-                 score_batch_size=1024, contamination=0.1, device="auto",
+                 ema_warmup=False, score_batch_size=1024, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
                  min_steps="auto", standardize=False):
@@ -203,6 +204,7 @@ class AnoGAN(BaseGANDetector):
         self.lr = lr
         self.beta1 = beta1
         self.ema_decay = ema_decay
+        self.ema_warmup = ema_warmup
         self.score_batch_size = score_batch_size
         self.contamination = contamination
         self.device = device

@@ -170,6 +170,7 @@ class FAnoGAN(BaseGANDetector):
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None
+    ema_warmup = False
 
     def _phases(self):
         return (("wgan_gp", self.epochs), ("encoder", self.encoder_epochs))
