@@ -215,13 +215,18 @@ def load_table(path):
 
 #: The scalers a user puts in front of a detector, by the name the scripts take.
 USER_SCALERS = ("standard", "minmax")
+#: What the scripts call each input scaling: the user scalers, and raw features.
+SCALER_TITLES = {"standard": "StandardScaler", "minmax": "MinMaxScaler",
+                 "none": "no scaler (raw features)"}
 
 
 def make_scaler(name):
-    """A fresh ``StandardScaler`` ("standard") or ``MinMaxScaler`` ("minmax")."""
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    """A fresh ``StandardScaler`` ("standard"), ``MinMaxScaler`` ("minmax") or
+    identity ("none": the raw features)."""
+    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
-    return {"standard": StandardScaler, "minmax": MinMaxScaler}[name]()
+    return {"standard": StandardScaler, "minmax": MinMaxScaler,
+            "none": FunctionTransformer}[name]()
 
 
 def adbench_split(X, y, seed):
@@ -348,8 +353,9 @@ def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
         Higher = more anomalous, whatever the library's convention.
     timings : dict
         ``train_rows``, ``fit_seconds``, ``train_seconds`` (our training epochs alone,
-        from ``history_``; ``None`` for PyOD), ``score_rows_per_second`` and
-        ``peak_rss_mb`` (of this process so far).
+        from ``history_``; ``None`` for PyOD), ``passes`` (ours: passes over the
+        training rows, ``min_steps`` included; ``None`` for PyOD),
+        ``score_rows_per_second`` and ``peak_rss_mb`` (of this process so far).
     detector : estimator
         The fitted detector.
     """
@@ -378,6 +384,8 @@ def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
         # (for AnoGAN, a latent search over every training row).
         "train_seconds": (float(sum(detector.history_[:, "dur"]))
                           if hasattr(detector, "history_") else None),
+        "passes": (detector.net_.max_epochs * detector.net_.passes_per_epoch(len(X_train))
+                   if hasattr(detector, "net_") else None),
         "score_rows_per_second": len(X_test) / score_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }, detector
@@ -387,7 +395,9 @@ def detection_metrics(y_test, anomaly_scores, percentile):
     """Precision, recall, F1, AUROC and AUPRC of anomaly scores.
 
     The test rows at or above ``percentile`` of the test scores are called anomalies
-    (the papers' transductive threshold); AUPRC is the average precision.
+    (the papers' transductive threshold); ``flagged`` is their share, more than
+    ``1 - percentile / 100`` when rows tie at the threshold (identical rows score
+    alike). AUPRC is the average precision.
     """
     from sklearn.metrics import (
         average_precision_score,
@@ -399,6 +409,7 @@ def detection_metrics(y_test, anomaly_scores, percentile):
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_test, predicted, average="binary", zero_division=0.0)
     return {"precision": precision, "recall": recall, "f1": f1,
+            "flagged": float(predicted.mean()),
             "auroc": roc_auc_score(y_test, anomaly_scores),
             "auprc": average_precision_score(y_test, anomaly_scores),
             # PyOD's GAN scores point the wrong way on this protocol (pyod #119/#237):

@@ -42,6 +42,7 @@ from .._runner import add_resume_argument, command_line, run_tasks
 from ..common import (
     DATA,
     OURS,
+    SCALER_TITLES,
     USER_SCALERS,
     adbench_split,
     dataset_files,
@@ -157,7 +158,7 @@ def main(argv=None):
     parser.add_argument("--detectors", nargs="+", default=list(OURS), choices=OURS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--candidates", type=int, nargs="+", default=list(CANDIDATES))
-    parser.add_argument("--scaler", default="standard", choices=USER_SCALERS,
+    parser.add_argument("--scaler", default="standard", choices=list(SCALER_TITLES),
                         help="the scaler in front of the detectors")
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True")

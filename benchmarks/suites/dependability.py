@@ -44,6 +44,7 @@ from ..common import (
     ARRHYTHMIA,
     DATA,
     OURS,
+    SCALER_TITLES,
     USER_SCALERS,
     adbench_split,
     add_quick_and_output_arguments,
@@ -159,7 +160,7 @@ def summarise(records, args):
                "scaler)."), ""]
     for group in groups:
         title = "Both scalers (tables × scalers)" if group == "both" else \
-            f"Behind {make_scaler(group).__class__.__name__}"
+            f"Behind {SCALER_TITLES[group]}"
         lines += [f"## {title}", "",
                   "| detector | mean AUROC | mean AUPRC | worst AUROC | seed std | "
                   "inverted | failed |", "|---|---|---|---|---|---|---|"]
@@ -194,7 +195,7 @@ def main(argv=None):
                         choices=[*OURS, *PYOD_BASELINES])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--scalers", nargs="+", default=list(USER_SCALERS),
-                        choices=USER_SCALERS)
+                        choices=list(SCALER_TITLES))
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of our detectors (default: the estimators' own)")
     parser.add_argument("--min-steps", type=int, default=None,
