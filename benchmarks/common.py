@@ -286,6 +286,19 @@ def min_steps_of(name, min_steps):
     return MIN_STEPS if min_steps is None else min_steps
 
 
+def ema_of(name):
+    """How a run of ``name`` averages its weights: "official" for ours that score with
+    a moving average by default (no warm-up since 2026-12-06), None otherwise.
+
+    Journals name it, so that ``--resume`` does not take runs averaged with the
+    earlier warm-up (whose records have no such key) for today's.
+    """
+    if name not in OURS:
+        return None
+    default = dict(all_detectors())[name]().ema_decay
+    return None if default is None else "official"
+
+
 def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
                   min_steps=None, extra=None):
     """One of ``DETECTORS``, seeded where it takes a seed, on the CPU.

@@ -66,6 +66,7 @@ from ..common import (
     add_run_arguments,
     dataset_files,
     default_output,
+    ema_of,
     detection_metrics,
     fit_and_score,
     journal_path,
@@ -348,7 +349,9 @@ def main(argv=None):
                                "min_steps": min_steps_of(
                                    "ALAD" if task[2] == ALAD_PAPER_SETTINGS else task[2],
                                    args.min_steps),
-                               "max_train_rows": args.max_train_rows},
+                               "max_train_rows": args.max_train_rows,
+                               "ema": ema_of("ALAD" if task[2] == ALAD_PAPER_SETTINGS
+                                             else task[2])},
         group=lambda task: task[:3], description="ADBench",
         journal=journal_path(args.output), resume=args.resume)
     summary, table = summarise(records, args)

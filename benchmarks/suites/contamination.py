@@ -42,6 +42,7 @@ from ..common import (
     add_kdd99_data_argument,
     add_quick_and_output_arguments,
     default_output,
+    ema_of,
     detection_metrics,
     fit_and_score,
     journal_path,
@@ -106,7 +107,7 @@ def identify(task):
     return {"detector": name, "contamination": level, "seed": seed,
             "scaler": scaler_of(name, args.scaler), "train_rows_option": args.train_rows,
             "epochs_option": args.epochs.get(name),
-            "min_steps": min_steps_of(name, args.min_steps)}
+            "min_steps": min_steps_of(name, args.min_steps), "ema": ema_of(name)}
 
 
 def summarise(all_records, args):

@@ -58,6 +58,7 @@ from ..common import (
     add_quick_and_output_arguments,
     add_run_arguments,
     default_output,
+    ema_of,
     detection_metrics,
     fit_and_score,
     journal_path,
@@ -146,12 +147,12 @@ def data_label(data):
 def identify(task):
     """What names a run, its settings included, so ``--resume`` reuses only its like."""
     label, seed, args = task
-    _, scaler, min_steps = run_settings(label, args)
+    name, scaler, min_steps = run_settings(label, args)
     return {"detector": label, "seed": seed, "data": data_label(args.data),
             "scaler": scaler, "epochs": args.epochs, "pyod_epochs": args.pyod_epochs,
             # None: the estimators' own, which never lengthens a fit on this protocol's
             # training half (test_min_steps_default_leaves_kdd99_training_as_it_was).
-            "min_steps": min_steps}
+            "min_steps": min_steps, "ema": ema_of(name)}
 
 
 def summarise(records, args):

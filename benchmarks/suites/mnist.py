@@ -47,6 +47,7 @@ from ..common import (
     OURS,
     add_quick_and_output_arguments,
     default_output,
+    ema_of,
     journal_path,
     make_detector,
     min_steps_of,
@@ -266,6 +267,7 @@ def main(argv=None):
                 "seed": task[3], "epochs_option": args.epochs,
                 "train_steps": args.train_steps,
                 "min_steps": min_steps_of(task[0], args.min_steps),
+                "ema": ema_of(task[0]),
                 "max_train": args.max_train, "max_test": args.max_test,
                 "search_steps": args.search_steps}
 
