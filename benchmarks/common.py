@@ -261,8 +261,9 @@ DEFAULT_SEEDS = (42, 43, 44, 45, 46)
 TRAIN_ROWS = {"PyOD AnoGAN": 2000, "PyOD OCSVM": 20000, "PyOD MO_GAAL": 20000}
 #: ``--quick`` divides ``TRAIN_ROWS`` by this.
 QUICK_TRAIN_ROWS_DIVISOR = 10
-#: Feature scaling of KDD99 per detector (``make_kdd99_preprocessor``), chosen on the
-#: training half (``results/<detector>_validation.md``); any other is standardised.
+#: Feature scaling of KDD99 per detector (``make_kdd99_preprocessor``), chosen on rows
+#: of no evaluated test half (``results/<detector>_validation_disjoint.md``); any other
+#: is standardised.
 SCALERS = {"ALAD": "log", "FenceGAN": "log", "GANomaly": "log",
            "SimultaneousEncoderGAN": "log"}
 

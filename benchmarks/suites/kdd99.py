@@ -7,8 +7,8 @@ anomalies the test rows at or above the 80th percentile of the test scores.
 
 Feature scaling (``--scaler``): the official code trains on unscaled features
 (``src_bytes`` reaches 7e8). By default each detector gets the scaling chosen for it on
-the training half of the seed-42 split (``defaults/tabular_validation.py``, never
-the test half), listed in ``common.SCALERS``; the others are standardised with
+KDD99 rows that are in no evaluated test half (``defaults/tabular_validation.py``,
+``common.selection_rows``), listed in ``common.SCALERS``; the others are standardised with
 statistics of the training rows. ALAD, for one, swings from epoch to epoch on raw and
 min-max features and plateaus low on standardised ones, while ``log1p`` of the
 numeric columns keeps the byte totals' order of magnitude and trains stably

@@ -45,7 +45,8 @@ class ALAD(BaseGANDetector):
     ``alad/kdd_utilities.py``), named "[code]" below.
 
     On KDD99, ALAD trains best on ``make_kdd99_preprocessor("log")`` features, a
-    choice made on the training half (``benchmarks/results/alad_validation.md``). For
+    choice made on rows of no benchmark test half
+    (``benchmarks/results/alad_validation_disjoint.md``). For
     Arrhythmia the official code sets ``latent_dim=64, batch_size=32,
     encoder_hidden=(256, 128), generator_hidden=(128, 256),
     discriminator_hidden=(256, 128), latent_discriminator_hidden=(64, 32)``

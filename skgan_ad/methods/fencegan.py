@@ -32,14 +32,14 @@ class FenceGAN(BaseGANDetector):
     The KDD99 code was never released (Fence_GAN issue #1), so the values marked
     "[validated]" were chosen among the official code's published settings the way
     that code chooses its checkpoints, by the best AUPRC on a labelled validation set,
-    here built from the training half of KDD99 only (never its test half): 80% of
-    its normal rows to train on, the other 20% plus that half's anomalies (20% of the
-    set) to validate; each candidate scored after every epoch, and candidates
-    compared on the validation AUPRC averaged over three model seeds, on
-    standardised and on ``make_kdd99_preprocessor("log")`` features (log won). See
+    here built from KDD99 rows that lie in no test half of the benchmark's seeds: 80%
+    of their normal rows to train on, the other 20% plus anomalies (20% of the set)
+    to validate; each candidate scored after every epoch, and candidates compared on
+    the validation AUPRC averaged over three model seeds, on standardised and on
+    ``make_kdd99_preprocessor("log")`` features (log won). See
     ``benchmarks/defaults/tabular_validation.py`` and
-    ``benchmarks/results/fencegan_validation.md``. Sizes marked "[tabular]" were
-    fixed, not validated.
+    ``benchmarks/results/fencegan_validation_disjoint.md``. Sizes marked "[tabular]"
+    were fixed, not validated.
 
     Parameters
     ----------

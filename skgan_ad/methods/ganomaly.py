@@ -36,8 +36,8 @@ class GANomaly(BaseGANDetector):
     reuse the KDD99 sizes of the Zenati et al. code (see :class:`EGBAD`) and keep the
     official structure: D is an encoder with a one-unit output, whose last hidden
     layer gives the features. On KDD99 its tabular defaults train best on
-    ``make_kdd99_preprocessor("log")`` features (chosen on the training half;
-    ``benchmarks/results/ganomaly_validation.md``).
+    ``make_kdd99_preprocessor("log")`` features (chosen on rows of no benchmark test
+    half; ``benchmarks/results/ganomaly_validation_disjoint.md``).
 
     Scores are the official ones without the official test-time transform, for two
     reasons. The official code min-max scales the scores over the whole test set;
