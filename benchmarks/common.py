@@ -78,6 +78,27 @@ def script_parser(module_name, doc):
                                    description=doc.split("\n")[0])
 
 
+def add_set_argument(parser):
+    """``--set NAME=VALUE``: a parameter of ours for every fit (VALUE in JSON)."""
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="fit ours with this parameter (VALUE in JSON, e.g. "
+                             "standardize=true); repeatable")
+
+
+def parsed_settings(parser, settings):
+    """The parameters of ``--set``, by name."""
+    import json
+
+    params = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            parser.error(f"--set {setting}: VALUE must be JSON (true, 0.5, \"text\")")
+    return params
+
+
 def add_quick_and_output_arguments(parser, name, quick, writes):
     """``--quick`` (``quick`` says what it does) and ``--output`` (writing ``writes``)
     of the suite ``name``; its script then sets ``args.output = args.output or

@@ -7,6 +7,7 @@ took. The tests that run a script in a subprocess are marked ``slow``
 (``python -m pytest -m "not slow"`` leaves them out).
 """
 
+import argparse
 import importlib.util
 import json
 import subprocess
@@ -381,3 +382,17 @@ def test_dependability_quick_suite_behind_both_scalers(tmp_path):
                 "mean_auroc"]}, beats_chance=name != "FenceGAN")
     assert "Behind MinMaxScaler" in (tmp_path / "dependability.md").read_text()
     assert_png(tmp_path / "dependability_auroc.png")
+
+
+def test_set_options_parse_json_values_and_refuse_others():
+    """``--set NAME=VALUE`` of the validation scripts: JSON values, a clear error else."""
+    from benchmarks.common import add_set_argument, parsed_settings
+
+    parser = argparse.ArgumentParser()
+    add_set_argument(parser)
+    args = parser.parse_args(["--set", "standardize=true", "--set", "lr=2e-4",
+                              "--set", "score_type=\"fm\""])
+    assert parsed_settings(parser, args.set) == {"standardize": True, "lr": 2e-4,
+                                                 "score_type": "fm"}
+    with pytest.raises(SystemExit):
+        parsed_settings(parser, ["standardize=yes"])

@@ -45,12 +45,14 @@ from ..common import (
     SCALER_TITLES,
     USER_SCALERS,
     adbench_split,
+    add_set_argument,
     dataset_files,
     default_output,
     fit_and_score,
     journal_path,
     load_table,
     make_scaler,
+    parsed_settings,
     script_parser,
 )
 
@@ -162,21 +164,15 @@ def main(argv=None):
                         help="the scaler in front of the detectors")
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="fit ours with this parameter (VALUE in JSON); repeatable")
+    add_set_argument(parser)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=3600, metavar="SECONDS")
     parser.add_argument("--output", default=default_output("min_steps_validation"))
     add_resume_argument(parser)
     args = parser.parse_args(argv)
     args.datasets = args.datasets or small_tables(args.data_dir)
-    args.params = {"standardize": True} if args.standardize else {}
-    for setting in args.set:
-        name, _, value = setting.partition("=")
-        try:
-            args.params[name] = json.loads(value)
-        except json.JSONDecodeError:
-            parser.error(f"--set {setting}: VALUE must be JSON (true, 0.5, \"text\")")
+    args.params = {**({"standardize": True} if args.standardize else {}),
+                   **parsed_settings(parser, args.set)}
     tasks = [(dataset, name, seed, args) for dataset in args.datasets
              for seed in args.seeds for name in args.detectors]
     print(f"{len(tasks)} runs of {len(args.candidates)} fits, {args.jobs} at a time",

@@ -65,7 +65,14 @@ from skgan_ad import all_detectors
 from skgan_ad.datasets import load_kdd99, make_kdd99_preprocessor
 
 from .._runner import command_line
-from ..common import KDD99_FILE, default_output, script_parser, selection_rows
+from ..common import (
+    KDD99_FILE,
+    add_set_argument,
+    default_output,
+    parsed_settings,
+    script_parser,
+    selection_rows,
+)
 
 
 def _fence_gan_candidates():
@@ -205,7 +212,7 @@ def merged_runs(paths):
 
 
 def write_report(detector, runs, commands, argv, seeds, scalers, n_train, n_valid,
-                 anomaly_share, output):
+                 anomaly_share, output, params=None):
     """Write OUTPUT.json and OUTPUT.md: the best epoch of each run, and every epoch."""
     winner = max(runs, key=lambda run: best_epoch(run)["auprc"])
     seeds = ", ".join(map(str, seeds))
@@ -220,8 +227,9 @@ def write_report(detector, runs, commands, argv, seeds, scalers, n_train, n_vali
          f"({anomaly_share:.1%} anomalies), all from the training halves of every "
          f"seed of the KDD99 table (no row of an evaluated test half). Features: 121 one-hot, scaled "
          f"({', '.join(scalers)}) with statistics of the training rows. Other "
-         "settings: the estimator's "
-         f"defaults; model seeds {seeds}. Validation metrics after each epoch, "
+         "settings: the estimator's defaults"
+         + "".join(f", {name}={value!r}" for name, value in (params or {}).items())
+         + f"; model seeds {seeds}. Validation metrics after each epoch, "
          "averaged over the model seeds; the epoch with the best mean AUPRC is shown, "
          "with the spread and the worst seed there, and the last epoch's mean AUPRC."),
         "",
@@ -273,7 +281,8 @@ def validate_candidates(args, X_train, X_valid, y_valid):
                 for score_type in score_types}
             for seed in args.seeds:
                 detector = dict(all_detectors())[args.detector](
-                    **params, epochs=args.epochs, random_state=seed, device="cpu")
+                    **params, **args.params, epochs=args.epochs, random_state=seed,
+                    device="cpu")
                 monitor = ValidationScores(detector, X_valid_scaled, y_valid, score_types)
                 start = time.perf_counter()
                 detector.set_params(callbacks=[monitor]).fit(X_train_scaled)
@@ -303,6 +312,7 @@ def main(argv=None):
     parser.add_argument("--scalers", nargs="+", default=["standard"],
                         choices=["none", "log", "minmax", "standard"],
                         help="feature scalings to compare (fitted on the training rows)")
+    add_set_argument(parser)
     parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                         help="train nothing: merge the runs of these earlier outputs (the "
                              "same candidate and scaling run by several processes, e.g. "
@@ -311,6 +321,7 @@ def main(argv=None):
                         help="writes OUTPUT.json and OUTPUT.md (default: "
                              "benchmarks/results/<detector>_validation)")
     args = parser.parse_args(argv)
+    args.params = parsed_settings(parser, args.set)
     torch.set_num_threads(1)
 
     X_train, X_valid, y_valid = selection_data(load_kdd99(args.data), args.train_rows)
@@ -327,5 +338,5 @@ def main(argv=None):
         seeds, scalers = args.seeds, args.scalers
     write_report(args.detector, runs, commands, argv, seeds, scalers, len(X_train),
                  len(X_valid), y_valid.mean(), Path(args.output or default_output(
-                     f"{args.detector.lower()}_validation")))
+                     f"{args.detector.lower()}_validation")), args.params)
     return 0
