@@ -433,10 +433,14 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """The anomaly score of a batch of raw rows, standardised first if fitted so."""
         if getattr(self, "feature_mean_", None) is None:
             return self._anomaly_score
-        mean, scale = (torch.as_tensor(value, dtype=torch.float32,
-                                       device=self.net_.device)
+        mean, scale = (torch.as_tensor(value, dtype=torch.float32)
                        for value in (self.feature_mean_, self.feature_scale_))
-        return lambda net, x: self._anomaly_score(net, (x - mean) / scale)
+
+        # On the batch's device, so that it also scores mid-fit (validation callbacks).
+        def standardised_score(net, x):
+            return self._anomaly_score(net, (x - mean.to(x.device)) / scale.to(x.device))
+
+        return standardised_score
 
     def _announce_extension(self, net, n_rows):
         """Warn when ``min_steps="auto"`` multiplies the passes ``epochs`` asks for."""

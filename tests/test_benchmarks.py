@@ -396,3 +396,32 @@ def test_set_options_parse_json_values_and_refuse_others():
                                                  "score_type": "fm"}
     with pytest.raises(SystemExit):
         parsed_settings(parser, ["standardize=yes"])
+
+
+def test_validation_scores_after_the_last_epoch_are_the_fitted_detectors(rows_and_labels):
+    """tabular_validation's per-epoch scores equal score_samples after the last epoch,
+    standardize=True included (its scores standardise the rows first)."""
+    from benchmarks.defaults.tabular_validation import ValidationScores
+    from conftest import fast
+    from sklearn.metrics import average_precision_score
+
+    from skgan_ad import EGBAD
+
+    X_train, X_valid, y_valid = rows_and_labels
+    detector = fast(EGBAD, standardize=True, ema_decay=None)
+    monitor = ValidationScores(detector, X_valid, y_valid)
+    detector.set_params(callbacks=[monitor]).fit(X_train)
+    assert monitor.epochs[None][-1]["auprc"] == pytest.approx(
+        average_precision_score(y_valid, -detector.score_samples(X_valid)))
+
+
+@pytest.fixture
+def rows_and_labels():
+    """Rows on scales far from standard, and validation rows with 20% shifted ones."""
+    rng = np.random.RandomState(0)
+    scale = np.array([1e3, 1.0, 1e-2, 50.0], dtype=np.float32)
+    X_train = (rng.normal(size=(400, 4)) * scale + 5 * scale).astype(np.float32)
+    X_valid = (rng.normal(size=(100, 4)) * scale + 5 * scale).astype(np.float32)
+    y_valid = np.r_[np.zeros(80, int), np.ones(20, int)]
+    X_valid[80:] += 3 * scale
+    return X_train, X_valid, y_valid

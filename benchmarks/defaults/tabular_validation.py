@@ -157,9 +157,10 @@ class ValidationScores(Callback):
         for score_type in self.score_types:
             if score_type is not None:
                 self.detector.score_type = score_type
-            # The fitted estimator's score_samples is not available mid-fit; its
-            # anomaly score function on the net being trained is the same computation.
-            scores = net.score_in_batches(self.X_valid, self.detector._anomaly_score, 4096)
+            # The fitted estimator's score_samples is not available mid-fit; its score
+            # function (standardising first under standardize=True) on the net being
+            # trained is the same computation.
+            scores = net.score_in_batches(self.X_valid, self.detector._score_fn(), 4096)
             predicted = scores >= np.percentile(scores, 80)
             precision, recall, f1, _ = precision_recall_fscore_support(
                 self.y_valid, predicted, average="binary", zero_division=0.0)
