@@ -445,7 +445,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "0.30). Pass "
                 "standardize=True, or put sklearn.preprocessing.StandardScaler (or a "
                 "log transform of heavy-tailed columns) in front.",
-                UserWarning, stacklevel=4)
+                UserWarning, stacklevel=5)
 
     def _standardized_for_fit(self, X):
         """``X`` standardised per feature when ``standardize`` applies; sets the
