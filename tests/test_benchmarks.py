@@ -304,6 +304,26 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
     assert portable_path("/elsewhere/kdd.gz") == "/elsewhere/kdd.gz"
 
 
+def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
+    """A run journaled before the official moving average (no "ema" key) is not
+    resumed as one of today's for a detector that averages; others are."""
+    from benchmarks._runner import journaled_runs
+    from benchmarks.suites.kdd99 import OFFICIAL, identify
+
+    class Args:
+        data, scaler, epochs, pyod_epochs, min_steps = "bundled", "chosen", None, None, None
+
+    tasks = [(name, 42, Args) for name in ("EGBAD", "EGBAD" + OFFICIAL, "FAnoGAN",
+                                           "PyOD IForest")]
+    assert [identify(task)["ema"] for task in tasks] == ["official", "official", None,
+                                                         None]
+    old_records = [{**{key: value for key, value in identify(task).items()
+                       if key != "ema"}, "status": "ok"} for task in tasks]
+    journal = tmp_path / "kdd99.runs.jsonl"
+    journal.write_text("".join(json.dumps(record) + "\n" for record in old_records))
+    assert sorted(journaled_runs(journal, identify, tasks)) == [2, 3]
+
+
 @pytest.mark.slow
 def test_min_steps_validation_fits_on_training_parts_and_names_a_winner(tmp_path):
     if not (DATA_DIR / "adbench" / "45_wine.npz").exists():
