@@ -464,12 +464,17 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """The anomaly score of a batch of raw rows, standardised first if fitted so."""
         if getattr(self, "feature_mean_", None) is None:
             return self._anomaly_score
-        mean, scale = (torch.as_tensor(value, dtype=torch.float32)
-                       for value in (self.feature_mean_, self.feature_scale_))
+        statistics = (torch.as_tensor(self.feature_mean_, dtype=torch.float32),
+                      torch.as_tensor(self.feature_scale_, dtype=torch.float32))
+        # Moved to the batches' device once, on the first batch: known mid-fit too
+        # (validation callbacks), where ``net_`` is not set yet.
+        on_device = {}
 
-        # On the batch's device, so that it also scores mid-fit (validation callbacks).
         def standardised_score(net, x):
-            return self._anomaly_score(net, (x - mean.to(x.device)) / scale.to(x.device))
+            if x.device not in on_device:
+                on_device[x.device] = tuple(value.to(x.device) for value in statistics)
+            mean, scale = on_device[x.device]
+            return self._anomaly_score(net, (x - mean) / scale)
 
         return standardised_score
 
