@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _persistence
 from ._engine import FitAborted, net_factory, resolve_device
 from ._outlier import OffsetOutlierMixin
-from .exceptions import ModelFileError, TrainingDivergedError
+from .exceptions import CollapsedTrainingWarning, ModelFileError, TrainingDivergedError
 from .networks import make_blocks
 
 __all__ = ["BaseGANDetector"]
@@ -50,6 +50,30 @@ def _scale_hint(X):
         return ""
     return (f" X holds values up to {magnitude:.3g} in magnitude; GAN training needs "
             "features of moderate scale (e.g. sklearn.preprocessing.StandardScaler).")
+
+
+def largest_tied_share(X, scores):
+    """The largest share of the distinct rows of ``X`` that get one and the same score.
+
+    Repeated rows count once, since identical rows score alike in any model.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Dense rows.
+    scores : ndarray of shape (n_samples,)
+        Their scores.
+
+    Returns
+    -------
+    share : float
+        Between ``1 / n_distinct`` (every distinct row scored apart) and 1.
+    """
+    rows = np.ascontiguousarray(X)
+    rows = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first = np.unique(rows, return_index=True)
+    _, counts = np.unique(np.asarray(scores)[first], return_counts=True)
+    return float(counts.max() / len(first))
 
 
 @contextlib.contextmanager
@@ -89,6 +113,12 @@ EXTENSION_WARNED = 10
 #: this many times the median feature's: three orders of magnitude, where the
 #: networks' losses weigh the widest features alone.
 SCALE_SPREAD_WARNED = 1e3
+#: A fit warns that its training collapsed when this share of the distinct training
+#: rows get one and the same score. Sound fits stay below 0.02, fits collapsed on
+#: purpose reach 0.9 to 1 (``benchmarks/results/score_ties.md``).
+COLLAPSED_SHARE = 0.5
+#: Fewer distinct training rows than this are too few to call their ties a collapse.
+COLLAPSE_MIN_ROWS = 20
 
 #: ``ema_warmup``, documented once for the detectors that take ``ema_decay``: their
 #: docstrings hold ``_EMA_WARMUP_MARKER`` after ``ema_decay``.
@@ -422,6 +452,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"{np.sum(~np.isfinite(anomaly_scores))} training rows are not finite. "
                 f"Try a lower learning rate (lr={self.lr} now) or scaling the features."
                 f"{_scale_hint(X)}")
+        self._warn_if_collapsed(X_offset, anomaly_scores)
         self.net_, self.history_ = net, net.history
         self.feature_magnitude_ = raw_magnitude
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
@@ -446,6 +477,19 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "standardize=True, or put sklearn.preprocessing.StandardScaler (or a "
                 "log transform of heavy-tailed columns) in front.",
                 UserWarning, stacklevel=5)
+
+    def _warn_if_collapsed(self, X, anomaly_scores):
+        """Warn when the fitted model scores most distinct training rows alike."""
+        if len(X) < COLLAPSE_MIN_ROWS:
+            return
+        share = largest_tied_share(X, anomaly_scores)
+        if share >= COLLAPSED_SHARE:
+            warnings.warn(
+                f"{type(self).__name__}: the fitted model gives {share:.0%} of the distinct "
+                "training rows one and the same score, so it cannot rank them: its "
+                "training collapsed. Fit again with another random_state or a lower "
+                f"learning rate (lr={self.lr} now), or average several fits with "
+                "skgan_ad.SeedEnsemble.", CollapsedTrainingWarning, stacklevel=5)
 
     def _standardized_for_fit(self, X):
         """``X`` standardised per feature when ``standardize`` applies; sets the

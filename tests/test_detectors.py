@@ -16,8 +16,9 @@ from sklearn.pipeline import make_pipeline
 
 import skgan_ad
 from skgan_ad import ALAD, EGBAD, AnoGAN, FenceGAN, SimultaneousEncoderGAN
-from skgan_ad.base import MIN_STEPS
+from skgan_ad.base import COLLAPSED_SHARE, MIN_STEPS, largest_tied_share
 from skgan_ad.datasets import make_kdd99_preprocessor
+from skgan_ad.exceptions import CollapsedTrainingWarning
 from skgan_ad.metrics import ANOMALY_SCORERS
 
 from conftest import ESTIMATORS, fast
@@ -367,16 +368,23 @@ def test_standardize_is_off_by_default_and_refits_clean(blobs):
                                   fast(ALAD).fit(X).score_samples(X))
 
 
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_every_detector_warns_at_fit_on_raw_kdd99_features(cls, kdd99):
+    """On raw KDD99 features (bytes up to 1e8 beside one-hot columns) some defaults rank
+    backwards: every detector warns at fit, naming the cure."""
+    raw = make_kdd99_preprocessor(None).fit_transform(kdd99[0])[:500]
+    with pytest.warns(UserWarning, match="standardize=True") as record:
+        fast(cls, epochs=1).fit(raw)
+    assert sum("standard deviation" in str(w.message) for w in record) == 1
+
+
 def test_features_of_very_different_scales_warn_unless_standardised(kdd99):
-    """Raw KDD99 features (bytes up to 1e8 beside one-hot columns) warn with the cure;
-    min-max, log or standardised ones, and standardize=True, do not."""
+    """Min-max, log or standardised KDD99 features, and standardize=True behind raw
+    ones, do not warn."""
     from sklearn.preprocessing import MinMaxScaler
 
     X_train = kdd99[0]
     raw = make_kdd99_preprocessor(None).fit_transform(X_train)
-    with pytest.warns(UserWarning, match="standardize=True") as record:
-        fast(EGBAD, epochs=1).fit(raw)
-    assert sum("standard deviation" in str(w.message) for w in record) == 1
     quiet = [(raw, {"standardize": True}),
              (MinMaxScaler().fit_transform(raw), {}),
              (make_kdd99_preprocessor("log").fit_transform(X_train), {})]
@@ -384,3 +392,25 @@ def test_features_of_very_different_scales_warn_unless_standardised(kdd99):
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)
             fast(EGBAD, epochs=1, **params).fit(X)
+
+
+def test_largest_tied_share_counts_repeated_rows_once():
+    X = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    # Three copies of one row tie by nature: they count as one of three distinct rows.
+    assert largest_tied_share(X, np.array([7.0, 7.0, 7.0, 1.0, 2.0])) == pytest.approx(1 / 3)
+    assert largest_tied_share(X, np.array([7.0, 7.0, 7.0, 7.0, 2.0])) == pytest.approx(2 / 3)
+
+
+def test_collapsed_training_warns_and_a_sound_fit_does_not(blobs):
+    """A discriminator saturated by a learning rate of 1 scores most rows alike and
+    warns with what to try; the same fit at the official learning rate stays silent."""
+    X = blobs[0].astype(np.float32)
+    with pytest.warns(CollapsedTrainingWarning, match="another random_state") as record:
+        collapsed = FenceGAN(lr=1.0, epochs=3, min_steps=0, random_state=0,
+                             device="cpu").fit(X)
+    assert len(record) == 1
+    assert largest_tied_share(X, collapsed.score_samples(X)) >= COLLAPSED_SHARE
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollapsedTrainingWarning)
+        sound = FenceGAN(epochs=3, min_steps=0, random_state=0, device="cpu").fit(X)
+    assert largest_tied_share(X, sound.score_samples(X)) < 0.05

@@ -231,22 +231,24 @@ def summarise(records, args):
         lines += ["", "Fitted on a random subsample of the training rows: "
                   + ", ".join(subsampled) + "."]
     lines += ["", ("Per run (flagged: the share of test rows called anomalies, above 20% "
-                   "when rows tie at the threshold; train s: the training epochs alone; "
-                   "fit s adds scoring the training rows for `offset_`):"), "",
-              ("| detector | seed | precision | recall | F1 | flagged | AUROC | fit s | "
-               "train s | score rows/s |"),
-              "|---|---|---|---|---|---|---|---|---|---|"]
+                   "when rows tie at the threshold; passes: ours' passes over the "
+                   "training rows, `min_steps` included; train s: the training epochs "
+                   "alone; fit s adds scoring the training rows for `offset_`):"), "",
+              ("| detector | seed | precision | recall | F1 | flagged | AUROC | passes | "
+               "fit s | train s | score rows/s |"),
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         if r["status"] == "failed":
             lines.append(f"| {r['detector']} | {r['seed']} | failed: "
-                         f"{markdown_cell(r['error'])} |" + " – |" * 7)
+                         f"{markdown_cell(r['error'])} |" + " – |" * 8)
             continue
         train = f"{r['train_seconds']:.0f}" if r.get("train_seconds") is not None else "–"
         flagged = f"{r['flagged']:.1%}" if "flagged" in r else "–"
+        passes = r.get("passes") or "–"
         lines.append(
             f"| {r['detector']} | {r['seed']} | {r['precision']:.4f} | {r['recall']:.4f} | "
-            f"{r['f1']:.4f} | {flagged} | {r['auroc']:.4f} | {r['fit_seconds']:.0f} | "
-            f"{train} | {r['score_rows_per_second']:,.0f} |")
+            f"{r['f1']:.4f} | {flagged} | {r['auroc']:.4f} | {passes} | "
+            f"{r['fit_seconds']:.0f} | {train} | {r['score_rows_per_second']:,.0f} |")
     return summary, "\n".join(lines) + "\n"
 
 
