@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skgan_ad import all_detectors
+from skgan_ad import SeedEnsemble, all_detectors
 from skgan_ad.base import MIN_STEPS
 
 # Paths ----------------------------------------------------------------------------
@@ -322,10 +322,12 @@ def ema_of(name):
 
 
 def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
-                  min_steps=None, extra=None):
+                  min_steps=None, extra=None, ensemble=None):
     """One of ``DETECTORS``, seeded where it takes a seed, on the CPU.
 
-    ``extra``: further parameters of one of ours (``OURS``).
+    ``extra``: further parameters of one of ours (``OURS``). ``ensemble``: a number of
+    members, to wrap one of ours in :class:`skgan_ad.SeedEnsemble` (seeded with
+    ``seed``, members one after another).
 
     Returns
     -------
@@ -339,7 +341,10 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
             params["epochs"] = epochs
         if min_steps is not None:
             params["min_steps"] = min_steps
-        return dict(all_detectors())[name](**params, **(extra or {})), "sklearn"
+        detector = dict(all_detectors())[name](**params, **(extra or {}))
+        if ensemble:
+            detector = SeedEnsemble(detector, n_members=ensemble, random_state=seed)
+        return detector, "sklearn"
     from pyod.models import (
         alad,
         anogan,
@@ -377,10 +382,10 @@ def _stdout_discarded():
 
 
 def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
-                  min_steps=None, quick=False, extra=None):
+                  min_steps=None, quick=False, extra=None, ensemble=None):
     """Fit one detector on ``X_train`` and score ``X_test``, with one torch thread.
 
-    ``extra``: further parameters of one of ours, as in :func:`make_detector`.
+    ``extra`` and ``ensemble``: as in :func:`make_detector`.
 
     Returns
     -------
@@ -403,7 +408,7 @@ def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
             X_train = X_train[np.random.RandomState(seed).choice(len(X_train), rows,
                                                                  replace=False)]
     detector, convention = make_detector(name, seed, X_train.shape[1], epochs,
-                                         pyod_epochs, min_steps, extra)
+                                         pyod_epochs, min_steps, extra, ensemble)
     # PyOD's GAN detectors draw from the global generators (they take no seed).
     torch.manual_seed(seed)
     np.random.seed(seed)

@@ -369,7 +369,7 @@ def test_dependability_counts_a_table_inverted_only_where_iforest_finds_the_sign
 
     def run(detector, table, seed, auroc, scaler="minmax"):
         return {"detector": detector, "dataset": table, "scaler": scaler, "seed": seed,
-                "status": "ok", "auroc": auroc, "auprc": auroc / 2}
+                "status": "ok", "auroc": auroc, "auprc": auroc / 2, "fit_seconds": seed + 1}
 
     records = [run(REFERENCE, "easy", 0, 0.9), run(REFERENCE, "easy", 1, 0.8),
                run(REFERENCE, "hard", 0, 0.6), run(REFERENCE, "hard", 1, 0.6),
@@ -381,10 +381,24 @@ def test_dependability_counts_a_table_inverted_only_where_iforest_finds_the_sign
     assert cell["mean_auroc"] == pytest.approx(0.3)
     assert cell["worst_auroc"] == pytest.approx(0.3)
     assert cell["mean_seed_std"] == pytest.approx(0.05)  # std 0.1 and 0 over seeds
+    assert cell["mean_fit_seconds"] == pytest.approx(1.5)
     both = dependability(records, "GAN", ("minmax", "standard"))
     assert both["tables"] == 3 and both["inverted"] == ["easy (minmax)"]
     failed = [*records, {**run("GAN", "hard", 2, 0.0), "status": "failed"}]
     assert dependability(failed, "GAN", ("minmax",))["failed"] == 1
+
+
+def test_ensemble_option_wraps_only_our_detectors_seeded_by_the_run():
+    from benchmarks.common import make_detector
+
+    from skgan_ad import SeedEnsemble
+
+    ours, convention = make_detector("GANomaly", 43, 5, ensemble=3)
+    assert isinstance(ours, SeedEnsemble) and convention == "sklearn"
+    assert (ours.n_members, ours.random_state) == (3, 43)
+    assert ours.estimator.get_params()["device"] == "cpu"
+    theirs, _ = make_detector("PyOD IForest", 43, 5)
+    assert not isinstance(theirs, SeedEnsemble)
 
 
 @pytest.mark.slow
@@ -445,3 +459,20 @@ def rows_and_labels():
     y_valid = np.r_[np.zeros(80, int), np.ones(20, int)]
     X_valid[80:] += 3 * scale
     return X_train, X_valid, y_valid
+
+
+def test_mnist_cpu_budget_averages_weights_with_the_warm_up_only_where_they_average():
+    """At about 200 steps the official average would still be the initial weights."""
+    from argparse import Namespace
+
+    from benchmarks.suites.mnist import CPU_BUDGET, detector_budget
+
+    args = Namespace(min_steps=None, epochs=None, **CPU_BUDGET)
+    for method, averages in [("ALAD", True), ("EGBAD", True), ("AnoGAN", True),
+                             ("SimultaneousEncoderGAN", True), ("GANomaly", False),
+                             ("FenceGAN", False), ("FAnoGAN", False)]:
+        params = detector_budget(method, 5000, args)
+        assert params.get("ema_warmup", False) is averages, method
+        assert params["min_steps"] == 0, method
+    args.train_steps = None
+    assert "ema_warmup" not in detector_budget("ALAD", 5000, args)

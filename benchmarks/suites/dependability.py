@@ -15,6 +15,9 @@ trust, per detector, over the ADBench tables and Arrhythmia (``common.dataset_fi
 * ``--standardize`` fits ours with ``standardize=True`` (each standardises its
   features itself, so both scalers give it the same input), for the comparison with
   their defaults;
+* ``--ensemble N`` fits each of ours as a :class:`skgan_ad.SeedEnsemble` of ``N``
+  members (seeded with the run's seed), so that a run with and a run without it give
+  the ensemble's gain and its cost (fit seconds) side by side;
 * ``--max-train-rows`` (default 10,000) fits every detector alike on a random, seeded
   subsample of a larger training part, which bounds the cost of the largest tables.
 
@@ -85,7 +88,8 @@ def run_one(task):
     X_test = fitted.transform(X_test).astype(np.float32)
     anomaly_scores, timings, _ = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, min_steps=args.min_steps,
-        quick=args.quick, extra=our_settings(name, args))
+        quick=args.quick, extra=our_settings(name, args),
+        ensemble=args.ensemble if name in OURS else None)
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     return {"rows": len(X), "features": X.shape[1], "anomalies": int(y.sum()),
@@ -133,7 +137,10 @@ def dependability(records, detector, scalers):
     if not cells:
         return None
     auroc = np.array(cells)
+    fit_seconds = [r["fit_seconds"] for r in records if r["detector"] == detector
+                   and r["scaler"] in scalers and r["status"] == "ok"]
     return {"mean_auroc": float(auroc[:, 0].mean()), "mean_auprc": float(auroc[:, 2].mean()),
+            "mean_fit_seconds": float(np.mean(fit_seconds)),
             "worst_auroc": float(auroc[:, 0].min()),
             "mean_seed_std": float(auroc[:, 1].mean()), "inverted": inverted,
             "tables": len(cells), "failed": failed}
@@ -152,7 +159,9 @@ def summarise(records, args):
                f"fitted on the training part; stratified 70/30 split; every detector "
                f"with its defaults (epochs: {args.epochs or 'default'}; min_steps of ours: "
                f"{'default' if args.min_steps is None else args.min_steps}"
-               f"{'; ours with standardize=True' if args.standardize else ''}), fitted on "
+               f"{'; ours with standardize=True' if args.standardize else ''}"
+               f"{f'; ours as SeedEnsembles of {args.ensemble}' if args.ensemble else ''}"
+               "), fitted on "
                f"at most {args.max_train_rows or 'all':,} training rows; one torch thread "
                "per run. Mean AUROC / AUPRC over tables of each table's mean over seeds; "
                "worst: the lowest table AUROC; seed std: the mean over tables of the "
@@ -164,17 +173,18 @@ def summarise(records, args):
             f"Behind {SCALER_TITLES[group]}"
         lines += [f"## {title}", "",
                   "| detector | mean AUROC | mean AUPRC | worst AUROC | seed std | "
-                  "inverted | failed |", "|---|---|---|---|---|---|---|"]
+                  "inverted | failed | fit s (mean) |", "|---|---|---|---|---|---|---|---|"]
         ranked = sorted(args.detectors, key=lambda name: -(
             summary[group][name] or {"mean_auroc": -1})["mean_auroc"])
         for name in ranked:
             cell = summary[group][name]
             if cell is None:
-                lines.append(f"| {name} | failed or not run | | | | | |")
+                lines.append(f"| {name} | failed or not run | | | | | | |")
                 continue
             lines.append(f"| {name} | {cell['mean_auroc']:.3f} | {cell['mean_auprc']:.3f} | "
                          f"{cell['worst_auroc']:.3f} | {cell['mean_seed_std']:.3f} | "
-                         f"{len(cell['inverted'])} | {cell['failed']} |")
+                         f"{len(cell['inverted'])} | {cell['failed']} | "
+                         f"{cell['mean_fit_seconds']:.1f} |")
         lines.append("")
     inverted = [f"- {name}: {', '.join(cell['inverted'])}"
                 for name, cell in summary["both"].items() if cell and cell["inverted"]]
@@ -203,6 +213,8 @@ def main(argv=None):
                         help="min_steps of our detectors (default: the estimators' own)")
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True")
+    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
+                        help="fit ours as a SeedEnsemble of N members")
     parser.add_argument("--max-train-rows", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=1800, metavar="SECONDS",
@@ -234,7 +246,8 @@ def main(argv=None):
                                "min_steps": min_steps_of(task[2], args.min_steps),
                                "ema": ema_of(task[2]),
                                "max_train_rows": args.max_train_rows,
-                               "extra": our_settings(task[2], args)},
+                               "extra": our_settings(task[2], args),
+                               "ensemble": args.ensemble if task[2] in OURS else None},
         description="dependability", journal=journal_path(args.output),
         resume=args.resume)
     summary, report = summarise(records, args)
