@@ -8,10 +8,12 @@ The scripts (``suites/``, ``defaults/``, ``diagnostics/``) import from here, fro
 import argparse
 import contextlib
 import inspect
+import json
 import os
 import resource
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +111,20 @@ def add_quick_and_output_arguments(parser, name, quick, writes):
     parser.add_argument("--output", default=None,
                         help=f"writes {writes} (default: results/{name}, or "
                              f"results/quick/{name} with --quick)")
+
+
+def write_results(output, lines, **content):
+    """Write ``OUTPUT.json`` (today's date, the command and ``content``) and
+    ``OUTPUT.md`` (the markdown ``lines``), and print the markdown."""
+    from ._runner import command_line
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(
+        {"date": str(date.today()), "command": command_line(), **content}, indent=2,
+        default=float))
+    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def markdown_cell(text):

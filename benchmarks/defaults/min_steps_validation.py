@@ -43,7 +43,6 @@ from ..common import (
     DATA,
     OURS,
     SCALER_TITLES,
-    USER_SCALERS,
     adbench_split,
     add_set_argument,
     dataset_files,

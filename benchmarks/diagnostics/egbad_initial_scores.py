@@ -35,6 +35,7 @@ from ..common import (
     min_steps_of,
     script_parser,
     training_half,
+    write_results,
 )
 from ..defaults.tabular_validation import selection_data
 
@@ -101,10 +102,5 @@ def main(argv=None):
                      f"{record['score']} | "
                      + " | ".join(f"{record[key]:.4f}" for key in SHOWN)
                      + f" | {record['spearman_to_distance']:.3f} |")
-    with open(f"{args.output}.md", "w") as file:
-        file.write("\n".join(lines) + "\n")
-    with open(f"{args.output}.json", "w") as file:
-        json.dump({"command": command_line(), "records": records}, file, indent=1,
-                  default=float)
-    print("\n".join(lines))
+    write_results(args.output, lines, runs=records)
     return 0

@@ -13,11 +13,9 @@ machine.
     python -m benchmarks gpu_check --cpu-only --train-rows 2000   # a quick local run
 """
 
-import json
 import platform
 import time
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,7 +23,7 @@ import torch
 import skgan_ad
 
 from .._runner import command_line
-from ..common import default_output, script_parser
+from ..common import default_output, script_parser, write_results
 
 
 def throughput(cls, X_train, X_score, device, **params):
@@ -104,10 +102,5 @@ def main(argv=None):
                f"{r['first_epoch_extra_seconds']:.1f} | "
                f"{r['score_rows_per_second']:,.0f} | {r['batch_size']} | "
                f"{r['score_batch_size']} |" for r in records)]
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "gpu": gpu,
-         "runs": records}, indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, gpu=gpu, runs=records)
     return 0

@@ -16,17 +16,22 @@ excluded; configurations run interleaved, ``--rounds`` times, and the best count
     python -m benchmarks image_speed          # writes results/image_speed.{json,md}
 """
 
-import json
 import os
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
 from skgan_ad import all_detectors
 
 from .._runner import command_line
-from ..common import MNIST_DIR, OURS, default_output, script_parser, timed
+from ..common import (
+    MNIST_DIR,
+    OURS,
+    default_output,
+    script_parser,
+    timed,
+    write_results,
+)
 
 #: AnoGAN's latent search: steps per scored batch in this comparison (default 500).
 SEARCH_STEPS = 20
@@ -96,10 +101,5 @@ def main(argv=None):
                      f"{record['train_images_per_second']:,.0f} | "
                      f"{record['score_images_per_second']:,.0f} | "
                      f"{record['train_speed_up']:.2f} | {record['score_speed_up']:.2f} |")
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "runs": records},
-        indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, runs=records)
     return 0

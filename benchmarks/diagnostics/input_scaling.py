@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .._runner import command_line
-from ..common import RESULTS, default_output, script_parser
+from ..common import RESULTS, default_output, script_parser, write_results
 
 #: Each column: the runs it joins; a later run's (table, detector) replaces an earlier's.
 SETTINGS = {"StandardScaler (warm-up)": ["input_scaling_standard"],
@@ -87,10 +87,5 @@ def main(argv=None):
             cells.append(f"{values.mean():.3f} / {values.min():.3f} / "
                          f"{(values < 0.5).sum()}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "summary": summary},
-        indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, summary=summary)
     return 0

@@ -10,7 +10,6 @@ rows equal the fitted one's bit for bit.
     python -m benchmarks model_files      # writes results/model_files.{json,md}
 """
 
-import json
 import os
 import tempfile
 from datetime import date
@@ -25,7 +24,14 @@ from skgan_ad import all_detectors
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 
 from .._runner import command_line
-from ..common import OURS, default_output, script_parser, timed, with_extra_peak
+from ..common import (
+    OURS,
+    default_output,
+    script_parser,
+    timed,
+    with_extra_peak,
+    write_results,
+)
 
 FORMATS = {"skgan_ad.save": (skgan_ad.save, skgan_ad.load),
            "joblib (pickle)": (lambda model, path: joblib.dump(model, path), joblib.load)}
@@ -69,9 +75,5 @@ def main(argv=None):
             f"| {record['detector']} | {record['format']} | {record['bytes'] / 1024:,.0f} | "
             f"{1000 * record['save_seconds']:,.0f} | {1000 * record['load_seconds']:,.0f} | "
             f"{record['load_extra_peak_mb']:.1f} | {record['identical_scores']} |")
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "runs": records}, indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, runs=records)
     return 0 if all(record["identical_scores"] for record in records) else 1

@@ -19,7 +19,6 @@ import itertools
 import json
 import warnings
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,7 +30,13 @@ from skgan_ad.base import largest_tied_share
 from skgan_ad.datasets import make_kdd99_preprocessor
 
 from .._runner import command_line
-from ..common import KDD99_FILE, default_output, load_kdd99_data, script_parser
+from ..common import (
+    KDD99_FILE,
+    default_output,
+    load_kdd99_data,
+    script_parser,
+    write_results,
+)
 from ..defaults.tabular_validation import selection_data
 
 SCALINGS = {"standard": "standard", "log": "log", "unscaled": None}
@@ -86,9 +91,5 @@ def main(argv=None):
     lines += [f"| {r['data']} | {r['detector']} | {r['lr']:g} | {r['tied_share']:.3f} | "
               + ("–" if r["validation_auroc"] is None else f"{r['validation_auroc']:.3f}")
               + " |" for r in records]
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "runs": records}, indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, runs=records)
     return 0

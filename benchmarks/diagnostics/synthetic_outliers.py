@@ -19,9 +19,7 @@ the worst four), each behind ``MinMaxScaler`` and ``StandardScaler``.
     python -m benchmarks synthetic_outliers --cells 14_glass:EGBAD 45_wine:GANomaly
 """
 
-import json
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +32,7 @@ from ..common import (
     fit_and_score,
     load_table,
     script_parser,
+    write_results,
 )
 from ..defaults.min_steps_validation import validation_split
 
@@ -101,10 +100,5 @@ def main(argv=None):
     lines += [f"| {r['dataset']} | {r['detector']} | {r['scaler']} | "
               f"{r['validation_auroc']:.3f} | {r['bounding box']:.3f} | "
               f"{r['columns permuted']:.3f} |" for r in records]
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "runs": records},
-        indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, runs=records)
     return 0

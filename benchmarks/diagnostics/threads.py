@@ -10,17 +10,22 @@ rows.
     python -m benchmarks threads --detectors ALAD EGBAD
 """
 
-import json
 import os
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
 from skgan_ad import all_detectors
 
 from .._runner import command_line
-from ..common import OURS, OURS_WITHOUT_SEARCH, default_output, script_parser, timed
+from ..common import (
+    OURS,
+    OURS_WITHOUT_SEARCH,
+    default_output,
+    script_parser,
+    timed,
+    write_results,
+)
 
 
 def main(argv=None):
@@ -61,10 +66,5 @@ def main(argv=None):
                         "score_rows_per_second": args.score_rows / score})
         lines.append(f"| {name} | {label} | {args.train_rows / fit:,.0f} | "
                      f"{args.score_rows / score:,.0f} |")
-    output = Path(args.output)
-    output.with_suffix(".json").write_text(json.dumps(
-        {"date": str(date.today()), "command": command_line(), "runs": records},
-        indent=2))
-    output.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.output, lines, runs=records)
     return 0
