@@ -26,6 +26,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import _SpectralNorm
 
 from .exceptions import TrainingDivergedError
+from .networks.members import copy_member, stack_members
 
 __all__ = ["AdversarialNet", "FitAborted", "net_factory", "pad_rows", "resolve_device"]
 
@@ -92,6 +93,21 @@ class _BatchIterator:
                 yield x, x_other
 
 
+class _MemberBatches:
+    """The batches of several members' iterators, member-major: each member's batch,
+    one after the other, in one tensor."""
+
+    def __init__(self, iterators):
+        self.iterators = iterators
+
+    def __len__(self):
+        return len(self.iterators[0])
+
+    def __iter__(self):
+        for batches in zip(*self.iterators):
+            yield tuple(torch.cat(parts) for parts in zip(*batches))
+
+
 class _EpochLoss(PassthroughScoring):
     """The epoch's mean of one loss over the batches that computed it; NaN if none did.
 
@@ -151,6 +167,13 @@ class AdversarialNet(NeuralNet):
         ``x_other`` (otherwise ``x_other`` is ``x``).
     seed : int
         Seed of the batch order.
+    member_seeds : tuple of int or None
+        Train one stacked network per module for several members at once (see
+        :mod:`skgan_ad.networks.members`): member ``m`` is built after
+        ``torch.manual_seed(member_seeds[m])`` and reads its own batch order, seeded
+        by the same seed, so it starts and walks through the data as the single net
+        of that seed does; the losses of each member's rows are its own. ``None``
+        (default) trains one network, seeded by ``seed``.
     min_steps : int
         Fewest training steps (batches) of a fit. When the phases' epochs give fewer,
         every epoch makes the same number of passes, the fewest that reach
@@ -173,8 +196,8 @@ class AdversarialNet(NeuralNet):
 
     def __init__(self, build_modules, optimizer_groups, step, loss_names, *,
                  phases=(("train", 1),), ema_decay=None, ema_warmup=False,
-                 ema_modules=(), independent_batches=False, seed=0, min_steps=0,
-                 precision="float32", **kwargs):
+                 ema_modules=(), independent_batches=False, seed=0, member_seeds=None,
+                 min_steps=0, precision="float32", **kwargs):
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("max_epochs", sum(epochs for _, epochs in phases))
         super().__init__(module=None, criterion=None, **kwargs)
@@ -188,6 +211,7 @@ class AdversarialNet(NeuralNet):
         self.ema_modules = ema_modules
         self.independent_batches = independent_batches
         self.seed = seed
+        self.member_seeds = member_seeds
         self.min_steps = min_steps
         self.precision = precision
 
@@ -196,9 +220,24 @@ class AdversarialNet(NeuralNet):
         return [*super()._default_callbacks,
                 *((name, _EpochLoss(name)) for name in self.loss_names)]
 
+    @property
+    def n_members(self):
+        """Members trained at once: the rows of a batch belong to this many networks."""
+        return 1 if self.member_seeds is None else len(self.member_seeds)
+
+    def _built_modules(self):
+        if self.member_seeds is None:
+            return self.build_modules()
+        members = []
+        for seed in self.member_seeds:
+            torch.manual_seed(seed)
+            members.append(self.build_modules())
+        return {name: stack_members([modules[name] for modules in members])
+                for name in members[0]}
+
     def initialize_module(self):
         self.module_names_ = []
-        for name, module in self.build_modules().items():
+        for name, module in self._built_modules().items():
             setattr(self, name + "_", module)
             self.module_names_.append(name)
         for name in self.ema_modules if self.ema_decay is not None else ():
@@ -210,6 +249,16 @@ class AdversarialNet(NeuralNet):
             for name in self.module_names_:
                 getattr(self, name + "_").compile(**self.get_params_for("compile"))
         return self
+
+    def copy_member_into(self, member, net):
+        """Write member ``member``'s weights, moving averages and batch-norm
+        statistics into ``net``, an initialised single net of the same detector, and
+        give it this net's history and moving-average count."""
+        for name in self.module_names_:
+            copy_member(getattr(self, name + "_"), member, getattr(net, name + "_"))
+        net.history = copy.deepcopy(self.history)
+        net.ema_updates_ = self.ema_updates_
+        return net
 
     def modules_state(self):
         """Every module's ``state_dict`` (moving averages included), by module name."""
@@ -273,7 +322,9 @@ class AdversarialNet(NeuralNet):
         """
         for optimizer in optimizers:
             optimizer.zero_grad(set_to_none=True)
-        self.backward(loss)
+        # A loss is a mean over the rows of every member: times the members, each
+        # member's weights get the gradient of the mean over its own rows.
+        self.backward(loss * self.n_members if self.n_members > 1 else loss)
         scaler = self.grad_scaler_
         if scaler is not None:
             for optimizer in optimizers:
@@ -316,11 +367,12 @@ class AdversarialNet(NeuralNet):
         return X
 
     def get_iterator(self, dataset, training=False):
-        generator = torch.Generator().manual_seed(self.seed)
-        iterator = _BatchIterator(dataset, self.batch_size, generator,
-                                  self.independent_batches)
-        iterator.passes = self.passes_per_epoch(len(dataset))
-        return iterator
+        passes = self.passes_per_epoch(len(dataset))
+        iterators = [_BatchIterator(dataset, self.batch_size,
+                                    torch.Generator().manual_seed(seed),
+                                    self.independent_batches, passes)
+                     for seed in (self.member_seeds or (self.seed,))]
+        return iterators[0] if len(iterators) == 1 else _MemberBatches(iterators)
 
     def passes_per_epoch(self, n_rows):
         """Passes over ``n_rows`` rows in one epoch: 1, or enough to reach ``min_steps``."""

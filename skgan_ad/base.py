@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from joblib import cpu_count
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -22,6 +22,7 @@ from ._engine import FitAborted, net_factory, resolve_device
 from ._outlier import OffsetOutlierMixin
 from .exceptions import CollapsedTrainingWarning, ModelFileError, TrainingDivergedError
 from .networks import make_blocks
+from .networks.members import stackable
 
 __all__ = ["BaseGANDetector"]
 
@@ -361,7 +362,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """The network building blocks that fit the training data (tables or images)."""
         return make_blocks(self.n_features_in_, self.image_shape_)
 
-    def _make_net(self, seed, device):
+    def _make_net(self, seed, device, member_seeds=None):
         callbacks = list(self.callbacks or ())
         if self.verbose:
             from skorch.callbacks import ProgressBar
@@ -377,6 +378,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             ema_modules=self._ema_modules,
             independent_batches=self._uses_second_batch,
             seed=seed,
+            member_seeds=member_seeds,
             min_steps=MIN_STEPS if self.min_steps == "auto" else self.min_steps,
             precision=self.precision,
             compile=bool(self.compile),
@@ -424,39 +426,88 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit(self, X):
-        self._check_layer_widths()
-        X = self._validate_input(X, reset=True)
+        X = self._validated_for_fit(X)
         raw_magnitude = np.maximum(np.abs(X).max(axis=0), 1.0)
         self._warn_about_scale(X)
         X = self._standardized_for_fit(X)
+        seed = self._drawn_seed()
+        self._set_fitted(self._trained_net(X, seed), X, seed, raw_magnitude)
+        return self
+
+    def _fit_members(self, X, random_states):
+        """Clones of this detector, one per random state, trained as one stacked network.
+
+        Each member starts from the weights and walks through the batches that its own
+        ``fit`` would (:mod:`skgan_ad.networks.members`), and comes out as an ordinary
+        fitted detector. :class:`~skgan_ad.SeedEnsemble` fits its members so.
+
+        Returns
+        -------
+        members : list of estimators, or None
+            ``None`` when the networks cannot be stacked (images, spectral norm,
+            equalised learning rates): fit the members one by one instead.
+        """
+        members = [clone(self).set_params(random_state=state) for state in random_states]
+        lead = members[0]
+        with _torch_threads(self.n_jobs):
+            X = lead._validated_for_fit(X)
+            with torch.random.fork_rng():
+                if not all(stackable(module) for module in lead._build_modules().values()):
+                    return None
+            raw_magnitude = np.maximum(np.abs(X).max(axis=0), 1.0)
+            lead._warn_about_scale(X)
+            X = lead._standardized_for_fit(X)
+            seeds = [member._drawn_seed() for member in members]
+            stacked = lead._trained_net(X, seeds[0], member_seeds=seeds)
+            device = resolve_device(self.device)
+            fitted_inputs = {name: value for name, value in vars(lead).items()
+                             if name in (*_INPUT_ATTRIBUTES, "feature_mean_", "feature_scale_")}
+            for index, (member, seed) in enumerate(zip(members, seeds)):
+                vars(member).update(fitted_inputs)
+                with _seeded(seed, device):
+                    net = member._make_net(seed, device).initialize()
+                member._set_fitted(stacked.copy_member_into(index, net), X, seed,
+                                   raw_magnitude)
+        return members
+
+    def _validated_for_fit(self, X):
+        self._check_layer_widths()
+        return self._validate_input(X, reset=True)
+
+    def _drawn_seed(self):
+        """The seed of a fit's weights, noise and batch order, drawn from random_state."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _trained_net(self, X, seed, member_seeds=None):
+        """A net of this detector trained on the prepared rows ``X``."""
         device = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         name = type(self).__name__
         try:
             with _seeded(seed, device):
-                net = self._make_net(seed, device)
+                net = self._make_net(seed, device, member_seeds)
                 self._announce_extension(net, len(X))
-                net = net.fit(
-                    torch.from_numpy(np.require(X, requirements=["C", "W"])))
+                return net.fit(torch.from_numpy(np.require(X, requirements=["C", "W"])))
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(f"{name} {exc}{_scale_hint(X)}") from None
         except FitAborted:
             raise KeyboardInterrupt(f"{name}.fit was interrupted before its first epoch "
                                     "finished; the estimator is unchanged.") from None
+
+    def _set_fitted(self, net, X, seed, raw_magnitude):
+        """Keep the trained ``net`` and set ``offset_`` from the training rows' scores."""
         X_offset = self._rows_for_offset(X, seed)
         anomaly_scores = net.score_in_batches(X_offset, self._anomaly_score,
                                               self.score_batch_size)
         if not np.isfinite(anomaly_scores).all():
             raise TrainingDivergedError(
-                f"{name} training diverged: after {len(net.history)} epochs the scores of "
-                f"{np.sum(~np.isfinite(anomaly_scores))} training rows are not finite. "
-                f"Try a lower learning rate (lr={self.lr} now) or scaling the features."
-                f"{_scale_hint(X)}")
+                f"{type(self).__name__} training diverged: after {len(net.history)} epochs "
+                f"the scores of {np.sum(~np.isfinite(anomaly_scores))} training rows are "
+                f"not finite. Try a lower learning rate (lr={self.lr} now) or scaling the "
+                f"features.{_scale_hint(X)}")
         self._warn_if_collapsed(X_offset, anomaly_scores)
         self.net_, self.history_ = net, net.history
         self.feature_magnitude_ = raw_magnitude
         self.offset_ = np.percentile(-anomaly_scores, 100.0 * self.contamination)
-        return self
 
     def _warn_about_scale(self, X):
         """Warn when a table's features differ in scale by orders of magnitude."""
@@ -489,7 +540,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "training rows one and the same score, so it cannot rank them: its "
                 "training collapsed. Fit again with another random_state or a lower "
                 f"learning rate (lr={self.lr} now), or average several fits with "
-                "skgan_ad.SeedEnsemble.", CollapsedTrainingWarning, stacklevel=5)
+                "skgan_ad.SeedEnsemble.", CollapsedTrainingWarning, stacklevel=6)
 
     def _standardized_for_fit(self, X):
         """``X`` standardised per feature when ``standardize`` applies; sets the
@@ -532,7 +583,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"epochs: min_steps='auto' trains at least {MIN_STEPS:,} steps, which "
                 "small tables need (benchmarks/results/min_steps_validation.md). Pass "
                 "min_steps=0 to train exactly the epochs, or an int to set the floor "
-                "yourself.", UserWarning, stacklevel=5)
+                "yourself.", UserWarning, stacklevel=6)
 
     def _check_layer_widths(self):
         """Refuse a ``*_hidden`` parameter that is not a list of layer widths.

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._outlier import OffsetOutlierMixin
+from .base import BaseGANDetector
 
 __all__ = ["SeedEnsemble"]
 
@@ -28,10 +29,14 @@ def _with_seed(estimator, seed):
     return estimator.set_params(**seeded)
 
 
+def _quantiles(member, X_normalisation):
+    scores = member.score_samples(X_normalisation)
+    return np.quantile(scores, np.linspace(0, 1, N_QUANTILES))
+
+
 def _fit_member(estimator, X, seed, X_normalisation):
     member = _with_seed(clone(estimator), seed).fit(X)
-    scores = member.score_samples(X_normalisation)
-    return member, np.quantile(scores, np.linspace(0, 1, N_QUANTILES))
+    return member, _quantiles(member, X_normalisation)
 
 
 def _normalised(scores, quantiles):
@@ -76,8 +81,16 @@ class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
     contamination : float, default=0.1
         Expected share of outliers in the training data; sets ``offset_``, as in the
         detectors.
+    stacked : bool, default=True
+        Whether members of one of skgan_ad's detectors on tabular data train at once,
+        as one stacked network (:mod:`skgan_ad.networks.members`): each member starts
+        from the weights and reads the batches of its own fit, in a fraction of the
+        time of fitting them one by one. ``False``, or a detector whose networks do
+        not stack (images, a Pipeline, another library's), fits the members one by one
+        (``n_jobs`` at once).
     n_jobs : int or None, default=None
-        Members fitted at once, in joblib's processes (None: one after another).
+        Members fitted at once, in joblib's processes (None: one after another), when
+        they are not stacked.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds.
 
@@ -110,15 +123,17 @@ class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "score_samples"])],
         "n_members": [Interval(Integral, 1, None, closed="left")],
+        "stacked": ["boolean"],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator, *, n_members=5, contamination=0.1, n_jobs=None,
-                 random_state=None):
+    def __init__(self, estimator, *, n_members=5, contamination=0.1, stacked=True,
+                 n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_members = n_members
+        self.stacked = stacked
         self.contamination = contamination
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -144,9 +159,14 @@ class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
         n_rows = _num_samples(X)
         X_normalisation = X if n_rows <= MAX_NORMALISATION_ROWS else _safe_indexing(
             X, np.sort(random_state.choice(n_rows, MAX_NORMALISATION_ROWS, replace=False)))
-        fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(self.estimator, X, int(seed), X_normalisation)
-            for seed in seeds)
+        stacked = (self.estimator._fit_members(X, [int(seed) for seed in seeds])
+                   if self.stacked and isinstance(self.estimator, BaseGANDetector) else None)
+        if stacked is not None:
+            fitted = [(member, _quantiles(member, X_normalisation)) for member in stacked]
+        else:
+            fitted = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(self.estimator, X, int(seed), X_normalisation)
+                for seed in seeds)
         self.estimators_ = [member for member, _ in fitted]
         self.quantiles_ = np.array([quantiles for _, quantiles in fitted])
         self.seeds_ = seeds

@@ -3,6 +3,7 @@
 import pickle
 
 import numpy as np
+import torch
 import pytest
 from sklearn.covariance import EllipticEnvelope
 from sklearn.ensemble import IsolationForest
@@ -88,3 +89,65 @@ def test_pickle_and_the_safe_model_file_score_identically(kdd99_sample, tmp_path
     assert type(loaded) is SeedEnsemble and len(loaded.estimators_) == 2
     np.testing.assert_array_equal(loaded.score_samples(X_test), expected)
     np.testing.assert_array_equal(loaded.predict(X_test), ensemble.predict(X_test))
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Normal rows from a correlated Gaussian; anomalies shifted off its support."""
+    rng = np.random.RandomState(42)
+    mixing = rng.normal(size=(8, 8))
+    X_train = (rng.normal(size=(1500, 8)) @ mixing).astype(np.float32)
+    X_test = np.vstack([rng.normal(size=(300, 8)) @ mixing,
+                        rng.normal(size=(60, 8)) @ mixing + rng.choice([-6.0, 6.0], (60, 8))])
+    return X_train, X_test.astype(np.float32), np.r_[np.zeros(300), np.ones(60)]
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_a_stacked_network_computes_what_its_members_compute(batch_norm):
+    """Member-major rows through the stacked network give each member's own output,
+    in training (batch statistics) and eval mode (running statistics), and a member
+    copied back out is that member."""
+    from skgan_ad.networks import mlp
+    from skgan_ad.networks.members import copy_member, stack_members, stackable
+
+    torch.manual_seed(0)
+    members = [mlp(5, (8, 6), 3, batch_norm=batch_norm) for _ in range(3)]
+    assert stackable(members[0])
+    stacked = stack_members(members)
+    x = torch.randn(3 * 4, 5)
+    for training in (True, False):
+        for module in (*members, stacked):
+            module.train(training)
+        expected = torch.cat([member(x[4 * i:4 * (i + 1)]) for i, member in
+                              enumerate(members)])
+        torch.testing.assert_close(stacked(x), expected)
+    single = mlp(5, (8, 6), 3, batch_norm=batch_norm).eval()
+    copy_member(stacked, 1, single)
+    torch.testing.assert_close(single(x[:4]), members[1](x[:4]))
+
+
+def test_stacked_members_are_the_members_fitted_one_by_one(blobs):
+    """GANomaly draws no noise: each stacked member starts from the weights and reads
+    the batches of its own fit, so it scores as that fit does, up to float rounding."""
+    from skgan_ad import GANomaly
+
+    X_train, X_test, y_test = blobs
+    member = GANomaly(epochs=2, min_steps=0, device="cpu")
+    stacked = SeedEnsemble(member, n_members=3, random_state=0).fit(X_train)
+    one_by_one = SeedEnsemble(member, n_members=3, random_state=0,
+                              stacked=False).fit(X_train)
+    for fitted, reference in zip(stacked.estimators_, one_by_one.estimators_):
+        np.testing.assert_allclose(fitted.score_samples(X_test),
+                                   reference.score_samples(X_test), rtol=1e-3, atol=1e-4)
+        assert fitted.offset_ == pytest.approx(reference.offset_, rel=1e-3, abs=1e-4)
+    assert roc_auc_score(y_test, -stacked.score_samples(X_test)) > 0.8
+
+
+def test_members_that_do_not_stack_are_fitted_one_by_one(blobs):
+    from skgan_ad import AnoGAN
+
+    X_train = blobs[0][:200]
+    member = fast(AnoGAN, epochs=1)
+    assert member._fit_members(X_train, [1, 2]) is None  # its latent search start
+    ensemble = SeedEnsemble(member, n_members=2, random_state=0).fit(X_train)
+    assert len(ensemble.estimators_) == 2

@@ -223,8 +223,11 @@ class FenceGAN(BaseGANDetector):
         with frozen(D):
             x_gen = G(net.sample_noise(len(x), self.latent_dim))
             encirclement = bce(D(x_gen)[0], self.alpha)
-            spread = (x_gen - x_gen.mean(dim=0, keepdim=True)).norm(dim=1).mean()
-            dispersion = 1.0 / spread
+            # Each member's generated rows spread around their own centre (one member
+            # unless SeedEnsemble trains several stacked).
+            members = x_gen.reshape(net.n_members, -1, *x_gen.shape[1:])
+            centred = members - members.mean(dim=1, keepdim=True)
+            dispersion = (1.0 / centred.norm(dim=2).flatten(1).mean(dim=1)).mean()
             g_loss = encirclement + self.beta * dispersion
             net.minimise(g_loss, net.optimizer_g_)
         return {"d_loss": (d_real + d_fake) / 2, "g_loss": g_loss, "dispersion": dispersion}
