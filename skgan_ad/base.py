@@ -426,10 +426,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit(self, X):
-        X = self._validated_for_fit(X)
-        raw_magnitude = np.maximum(np.abs(X).max(axis=0), 1.0)
-        self._warn_about_scale(X)
-        X = self._standardized_for_fit(X)
+        X, raw_magnitude = self._prepared_for_fit(self._validated_for_fit(X))
         seed = self._drawn_seed()
         self._set_fitted(self._trained_net(X, seed), X, seed, raw_magnitude)
         return self
@@ -445,7 +442,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         members : list of estimators, or None
             ``None`` when the networks cannot be stacked (images, spectral norm,
-            equalised learning rates): fit the members one by one instead.
+            AnoGAN's search start): fit the members one by one instead.
         """
         members = [clone(self).set_params(random_state=state) for state in random_states]
         lead = members[0]
@@ -454,9 +451,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             with torch.random.fork_rng():
                 if not all(stackable(module) for module in lead._build_modules().values()):
                     return None
-            raw_magnitude = np.maximum(np.abs(X).max(axis=0), 1.0)
-            lead._warn_about_scale(X)
-            X = lead._standardized_for_fit(X)
+            X, raw_magnitude = lead._prepared_for_fit(X)
             seeds = [member._drawn_seed() for member in members]
             stacked = lead._trained_net(X, seeds[0], member_seeds=seeds)
             device = resolve_device(self.device)
@@ -473,6 +468,13 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _validated_for_fit(self, X):
         self._check_layer_widths()
         return self._validate_input(X, reset=True)
+
+    def _prepared_for_fit(self, X):
+        """Validated rows as the networks train on them (standardised when asked, with
+        a warning about wild feature scales), and each feature's largest magnitude."""
+        raw_magnitude = np.maximum(np.abs(X).max(axis=0), 1.0)
+        self._warn_about_scale(X)
+        return self._standardized_for_fit(X), raw_magnitude
 
     def _drawn_seed(self):
         """The seed of a fit's weights, noise and batch order, drawn from random_state."""
@@ -527,7 +529,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "0.30). Pass "
                 "standardize=True, or put sklearn.preprocessing.StandardScaler (or a "
                 "log transform of heavy-tailed columns) in front.",
-                UserWarning, stacklevel=5)
+                UserWarning, stacklevel=6)
 
     def _warn_if_collapsed(self, X, anomaly_scores):
         """Warn when the fitted model scores most distinct training rows alike."""
