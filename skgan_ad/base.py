@@ -441,8 +441,8 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         members : list of estimators, or None
-            ``None`` when the networks cannot be stacked (images, spectral norm,
-            AnoGAN's search start): fit the members one by one instead.
+            ``None`` when the networks cannot be stacked (images, spectral norm): fit
+            the members one by one instead.
         """
         members = [clone(self).set_params(random_state=state) for state in random_states]
         lead = members[0]

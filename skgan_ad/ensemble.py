@@ -86,7 +86,7 @@ class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
         as one stacked network (:mod:`skgan_ad.networks.members`): each member starts
         from the weights and reads the batches of its own fit, in a fraction of the
         time of fitting them one by one. ``False``, or a detector whose networks do
-        not stack (images, a Pipeline, another library's), fits the members one by one
+        not stack (images, spectral norm, a Pipeline, another library's), fits the members one by one
         (``n_jobs`` at once).
     n_jobs : int or None, default=None
         Members fitted at once, in joblib's processes (None: one after another), when

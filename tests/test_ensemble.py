@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import torch
 import pytest
+from sklearn.base import clone
 from sklearn.covariance import EllipticEnvelope
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
@@ -143,11 +144,26 @@ def test_stacked_members_are_the_members_fitted_one_by_one(blobs):
     assert roc_auc_score(y_test, -stacked.score_samples(X_test)) > 0.8
 
 
-def test_members_that_do_not_stack_are_fitted_one_by_one(blobs):
+def test_stacked_anogan_members_keep_their_own_search_start(blobs):
+    """AnoGAN's search start is drawn, not trained: each stacked member keeps the draw
+    of its own fit."""
     from skgan_ad import AnoGAN
 
     X_train = blobs[0][:200]
     member = fast(AnoGAN, epochs=1)
-    assert member._fit_members(X_train, [1, 2]) is None  # its latent search start
+    members = member._fit_members(X_train, [1, 2])
+    alone = [clone(member).set_params(random_state=state).fit(X_train) for state in (1, 2)]
+    for stacked_member, reference in zip(members, alone):
+        torch.testing.assert_close(stacked_member.net_.search_start_.z,
+                                   reference.net_.search_start_.z)
+    assert not torch.equal(members[0].net_.search_start_.z, members[1].net_.search_start_.z)
+
+
+def test_members_that_do_not_stack_are_fitted_one_by_one(blobs):
+    from skgan_ad import ALAD
+
+    X_train = blobs[0][:200]
+    member = fast(ALAD, epochs=1, spectral_norm=True)
+    assert member._fit_members(X_train, [1, 2]) is None  # spectral norm does not stack
     ensemble = SeedEnsemble(member, n_members=2, random_state=0).fit(X_train)
     assert len(ensemble.estimators_) == 2

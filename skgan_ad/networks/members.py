@@ -20,8 +20,8 @@ from torch.nn.utils import parametrize
 
 from .mlp import EqualizedLinear
 
-__all__ = ["GroupedBatchNorm1d", "GroupedLinear", "copy_member", "stackable",
-           "stack_members"]
+__all__ = ["GroupedBatchNorm1d", "GroupedLinear", "MemberCopies", "copy_member",
+           "stackable", "stack_members"]
 
 
 def _member_rows(x, n_members):
@@ -98,15 +98,40 @@ class GroupedBatchNorm1d(nn.Module):
         layer.num_batches_tracked.copy_(self.num_batches_tracked)
 
 
+class MemberCopies(nn.Module):
+    """The copies of a module that training does not change (buffers, no weights: such
+    as AnoGAN's search start), one per member, kept as each member drew it."""
+
+    def __init__(self, modules):
+        super().__init__()
+        self.members = nn.ModuleList(copy.deepcopy(module) for module in modules)
+
+    def forward(self, *args):
+        raise RuntimeError("a module without weights is not part of a training step; "
+                           "copy the members out to use it")
+
+    @torch.no_grad()
+    def copy_member(self, member, module):
+        """Write member ``member``'s buffers into ``module``."""
+        module.load_state_dict(self.members[member].state_dict())
+
+
+def _untrained(module):
+    return next(module.parameters(), None) is None
+
+
 _GROUPED = {nn.Linear: GroupedLinear, EqualizedLinear: GroupedLinear,
             nn.BatchNorm1d: GroupedBatchNorm1d}
 
 
 def stackable(module):
-    """Whether :func:`stack_members` can stack copies of ``module``: its only layers
-    with weights or buffers are linear (``nn.Linear``, :class:`EqualizedLinear`) and
-    ``nn.BatchNorm1d`` (with running statistics and a momentum), without
-    parametrisations such as spectral norm."""
+    """Whether :func:`stack_members` can stack copies of ``module``: it has no weights
+    (:class:`MemberCopies` keeps each member's), or its only layers with weights or
+    buffers are linear (``nn.Linear``, :class:`EqualizedLinear`) and ``nn.BatchNorm1d``
+    (with running statistics and a momentum), without parametrisations such as
+    spectral norm."""
+    if _untrained(module):
+        return True
     for layer in module.modules():
         if parametrize.is_parametrized(layer):
             return False
@@ -123,6 +148,8 @@ def stackable(module):
 def stack_members(modules):
     """One network holding the weights of ``modules``, copies of one architecture
     (:func:`stackable`), for member-major batches."""
+    if _untrained(modules[0]):
+        return MemberCopies(modules)
     if type(modules[0]) in _GROUPED:
         return _GROUPED[type(modules[0])](modules)
     stacked = copy.deepcopy(modules[0])
@@ -139,5 +166,5 @@ def copy_member(stacked, member, module):
     """Write member ``member`` of ``stacked`` into ``module``, a single copy of its
     architecture."""
     for name, layer in stacked.named_modules():
-        if isinstance(layer, (GroupedLinear, GroupedBatchNorm1d)):
+        if isinstance(layer, (GroupedLinear, GroupedBatchNorm1d, MemberCopies)):
             layer.copy_member(member, module.get_submodule(name) if name else module)
