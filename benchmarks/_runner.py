@@ -69,6 +69,20 @@ def add_resume_argument(parser):
                              "others")
 
 
+def add_report_only_argument(parser):
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: write the report from the journal's finished "
+                             "runs (the others show as not run)")
+
+
+def finished_runs(journal, identify, tasks):
+    """One record per task, as ``run_tasks`` returns them: the journal's successful
+    record, else ``"status": "not run"`` (``--report-only``)."""
+    done = journaled_runs(journal, identify, tasks)
+    return [done.get(index, {**identify(task), "status": "not run"})
+            for index, task in enumerate(tasks)]
+
+
 def journaled_runs(journal, identify, tasks):
     """The successful records of ``journal`` for ``tasks``, by task index."""
     if journal is None or not tasks or not Path(journal).exists():

@@ -386,6 +386,9 @@ def test_dependability_counts_a_table_inverted_only_where_iforest_finds_the_sign
     assert both["tables"] == 3 and both["inverted"] == ["easy (minmax)"]
     failed = [*records, {**run("GAN", "hard", 2, 0.0), "status": "failed"}]
     assert dependability(failed, "GAN", ("minmax",))["failed"] == 1
+    not_run = [*records, {**run("GAN", "hard", 2, 0.0), "status": "not run"},
+               {**run("GAN", "other", 0, 0.0), "status": "not run"}]
+    assert dependability(not_run, "GAN", ("minmax",)) == cell  # --report-only, partial
 
 
 def test_ensemble_option_wraps_only_our_detectors_seeded_by_the_run():

@@ -42,7 +42,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import _plots
-from .._runner import add_resume_argument, command_line, run_tasks
+from .._runner import (
+    add_report_only_argument,
+    add_resume_argument,
+    command_line,
+    finished_runs,
+    run_tasks,
+)
 from ..common import (
     ARRHYTHMIA,
     DATA,
@@ -104,11 +110,11 @@ def our_settings(name, args):
 
 
 def table_means(records, detector, scaler):
-    """``{table: (mean AUROC, std AUROC, mean AUPRC)}`` over seeds; ``None`` for a
-    table where a run failed."""
+    """``{table: (mean AUROC, std AUROC, mean AUPRC)}`` over the seeds run so far;
+    ``None`` for a table where a run failed."""
     by_table = {}
     for r in records:
-        if r["detector"] == detector and r["scaler"] == scaler:
+        if r["detector"] == detector and r["scaler"] == scaler and r["status"] != "not run":
             by_table.setdefault(r["dataset"], []).append(r)
     means = {}
     for table, runs in by_table.items():
@@ -154,6 +160,16 @@ def summarise(records, args):
              f"Command: `{command_line()}`", ""]
     if args.quick:
         lines += ["A quick smoke run (`--quick`), not a result.", ""]
+    not_run = [r for r in records if r["status"] == "not run"]
+    if not_run:
+        finished = sorted({(r["seed"], r["dataset"]) for r in records
+                           if r["status"] != "not run"})
+        lines += [(f"**Partial**: {len(records) - len(not_run)} of {len(records)} runs "
+                   f"finished ({len(finished)} table-seed pairs, seeds "
+                   f"{', '.join(map(str, sorted({seed for seed, _ in finished})))}); "
+                   "the figures below cover those runs only, so tables and seeds "
+                   "differ between detectors where a run is missing. Resume with "
+                   "`--resume`."), ""]
     lines += [(f"{len(args.datasets)} tables (ADBench and Arrhythmia), seeds "
                f"{', '.join(map(str, args.seeds))}, scalers {', '.join(args.scalers)} "
                f"fitted on the training part; stratified 70/30 split; every detector "
@@ -223,6 +239,7 @@ def main(argv=None):
         parser, "dependability", writes="OUTPUT.json, OUTPUT.md and OUTPUT_auroc.png",
         quick=f"tables {', '.join(QUICK_DATASETS)}, seed 42, 1 epoch (min_steps 0)")
     add_resume_argument(parser)
+    add_report_only_argument(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.datasets = args.datasets or list(QUICK_DATASETS)
@@ -238,18 +255,22 @@ def main(argv=None):
     tasks = [(dataset, scaler, name, seed, args) for seed in args.seeds
              for dataset in args.datasets for scaler in args.scalers
              for name in args.detectors]
-    print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
-    records = run_tasks(
-        run_one, tasks, jobs=args.jobs, budget_seconds=args.budget,
-        identify=lambda task: {"dataset": task[0], "scaler": task[1], "detector": task[2],
-                               "seed": task[3], "epochs": args.epochs,
-                               "min_steps": min_steps_of(task[2], args.min_steps),
-                               "ema": ema_of(task[2]),
-                               "max_train_rows": args.max_train_rows,
-                               "extra": our_settings(task[2], args),
-                               "ensemble": args.ensemble if task[2] in OURS else None},
-        description="dependability", journal=journal_path(args.output),
-        resume=args.resume)
+
+    def identify(task):
+        return {"dataset": task[0], "scaler": task[1], "detector": task[2],
+                "seed": task[3], "epochs": args.epochs,
+                "min_steps": min_steps_of(task[2], args.min_steps),
+                "ema": ema_of(task[2]), "max_train_rows": args.max_train_rows,
+                "extra": our_settings(task[2], args),
+                "ensemble": args.ensemble if task[2] in OURS else None}
+
+    if args.report_only:
+        records = finished_runs(journal_path(args.output), identify, tasks)
+    else:
+        print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
+        records = run_tasks(run_one, tasks, jobs=args.jobs, budget_seconds=args.budget,
+                            identify=identify, description="dependability",
+                            journal=journal_path(args.output), resume=args.resume)
     summary, report = summarise(records, args)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -257,10 +278,11 @@ def main(argv=None):
         {"date": str(date.today()), "command": command_line(), "quick": args.quick,
          "summary": summary, "runs": records}, indent=2))
     output.with_suffix(".md").write_text(report)
-    _plots.plot_grouped_bars(
-        {group: {name: cell["mean_auroc"] for name, cell in cells.items() if cell}
-         for group, cells in summary.items()},
-        "Mean AUROC over tables, per scaler; line: chance", "AUROC",
-        output.with_name(output.name + "_auroc.png"), reference=0.5)
+    bars = {group: {name: cell["mean_auroc"] for name, cell in cells.items() if cell}
+            for group, cells in summary.items()}
+    if any(bars.values()):
+        _plots.plot_grouped_bars(bars, "Mean AUROC over tables, per scaler; line: chance",
+                                 "AUROC", output.with_name(output.name + "_auroc.png"),
+                                 reference=0.5)
     print("\n" + report)
     return 0

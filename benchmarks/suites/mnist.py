@@ -44,7 +44,13 @@ import numpy as np
 from skgan_ad import all_detectors
 
 from .. import _plots
-from .._runner import add_resume_argument, command_line, journaled_runs, run_tasks
+from .._runner import (
+    add_report_only_argument,
+    add_resume_argument,
+    command_line,
+    finished_runs,
+    run_tasks,
+)
 from ..common import (
     MNIST_DIR,
     OURS,
@@ -249,9 +255,7 @@ def main(argv=None):
                         help="the detectors' device: 'auto' (CUDA when there is one), "
                              "'cpu', 'cuda'...; runs share it")
     add_resume_argument(parser)
-    parser.add_argument("--report-only", action="store_true",
-                        help="run nothing: write the tables from the journal's finished "
-                             "runs (the others show as not run)")
+    add_report_only_argument(parser)
     args = parser.parse_args(argv)
     if args.cpu:
         for key, value in CPU_BUDGET.items():
@@ -281,9 +285,7 @@ def main(argv=None):
                 "search_steps": args.search_steps}
 
     if args.report_only:
-        done = journaled_runs(journal_path(args.output), identify, tasks)
-        records = [done.get(index, {**identify(task), "status": "not run"})
-                   for index, task in enumerate(tasks)]
+        records = finished_runs(journal_path(args.output), identify, tasks)
     else:
         print(f"{len(tasks)} runs, {args.jobs} at a time", flush=True)
         records = run_tasks(run_one, tasks, jobs=args.jobs, identify=identify,
