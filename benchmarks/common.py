@@ -254,15 +254,25 @@ def load_table(path):
 USER_SCALERS = ("standard", "minmax")
 #: What the scripts call each input scaling: the user scalers, and raw features.
 SCALER_TITLES = {"standard": "StandardScaler", "minmax": "MinMaxScaler",
+                 "quantile": "QuantileTransformer (normal output)",
                  "none": "no scaler (raw features)"}
 
 
 def make_scaler(name):
-    """A fresh ``StandardScaler`` ("standard"), ``MinMaxScaler`` ("minmax") or
-    identity ("none": the raw features)."""
-    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+    """A fresh ``StandardScaler`` ("standard"), ``MinMaxScaler`` ("minmax"),
+    ``QuantileTransformer`` to normal marginals ("quantile": the same features
+    whatever monotone scaling came before) or identity ("none": the raw features)."""
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        MinMaxScaler,
+        QuantileTransformer,
+        StandardScaler,
+    )
 
-    return {"standard": StandardScaler, "minmax": MinMaxScaler,
+    def quantile():
+        return QuantileTransformer(output_distribution="normal", random_state=0)
+
+    return {"standard": StandardScaler, "minmax": MinMaxScaler, "quantile": quantile,
             "none": FunctionTransformer}[name]()
 
 
