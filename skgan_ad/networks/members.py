@@ -16,6 +16,7 @@ import copy
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.utils import parametrize
 
 from .mlp import EqualizedLinear
@@ -76,19 +77,17 @@ class GroupedBatchNorm1d(nn.Module):
         self.register_buffer("num_batches_tracked", first.num_batches_tracked.clone())
 
     def forward(self, x):
-        rows = _member_rows(x, len(self.weight))
+        # Members side by side as channels: one batch norm over (rows, members x
+        # features) is every member's own, with PyTorch's fused kernel.
+        n_members, n_features = len(self.weight), x.shape[-1]
+        side_by_side = _member_rows(x, n_members).transpose(0, 1).reshape(
+            -1, n_members * n_features)
         if self.training:
-            var, mean = torch.var_mean(rows, dim=1, correction=0, keepdim=True)
-            with torch.no_grad():
-                n_rows = rows.shape[1]
-                self.running_mean.lerp_(mean, self.momentum)
-                self.running_var.lerp_(var * n_rows / max(n_rows - 1, 1), self.momentum)
-                self.num_batches_tracked += 1
-        else:
-            mean, var = self.running_mean, self.running_var
-        out = torch.addcmul(self.bias, (rows - mean) * torch.rsqrt(var + self.eps),
-                            self.weight)
-        return out.reshape(x.shape)
+            self.num_batches_tracked += 1
+        out = F.batch_norm(side_by_side, self.running_mean.view(-1), self.running_var.view(-1),
+                           self.weight.view(-1), self.bias.view(-1), self.training,
+                           self.momentum, self.eps)
+        return out.reshape(-1, n_members, n_features).transpose(0, 1).reshape(x.shape)
 
     @torch.no_grad()
     def copy_member(self, member, layer):
