@@ -25,7 +25,8 @@ DETECTOR_NAMES = (*(name for name, _ in all_detectors()), REFERENCE)
 
 
 def _detectors(args):
-    common = dict(random_state=args.seed, verbose=int(not args.quiet))
+    common = dict(random_state=args.seed, verbose=int(not args.quiet),
+                  standardize=not args.features_as_given)
     if args.epochs is not None:
         common["epochs"] = args.epochs
     if args.min_steps is not None:
@@ -87,7 +88,12 @@ def main(argv=None):
                           help=f"detectors to run (default: all: {', '.join(DETECTOR_NAMES)})")
     run_demo.add_argument("--scaler", choices=["minmax", "standard", "log"],
                           default="standard",
-                          help="feature scaling after one-hot encoding (default: standard)")
+                          help="feature scaling after one-hot encoding (default: "
+                               "standard); the GAN detectors standardise it again unless "
+                               "--features-as-given")
+    run_demo.add_argument("--features-as-given", action="store_true",
+                          help="fit the GAN detectors with standardize=False, on the "
+                               "--scaler features as the official code would feed them")
     run_demo.add_argument("--seed", type=int, default=42, help="split and model seed")
     run_demo.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)

@@ -330,7 +330,8 @@ def test_min_steps_auto_stays_silent_when_the_epochs_nearly_suffice():
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_standardize_trains_the_same_model_behind_any_affine_scaler(cls, kdd99, tmp_path):
-    """Raw KDD99 features (bytes up to 1e8), min-max or standardised ones: one model."""
+    """Raw KDD99 features (bytes up to 1e8), min-max or standardised ones: one model,
+    with the default standardize=True."""
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
     X_train, X_test, y_test = kdd99
@@ -341,7 +342,7 @@ def test_standardize_trains_the_same_model_behind_any_affine_scaler(cls, kdd99, 
                          ("standard", StandardScaler())]:
         train, test = (raw_train, raw_test) if scaler is None else (
             scaler.fit_transform(raw_train), scaler.transform(raw_test))
-        detector = fast(cls, epochs=2, standardize=True).fit(train)
+        detector = fast(cls, epochs=2).fit(train)
         scores[name] = detector.score_samples(test)
     for name in ("minmax", "standard"):
         # Equal up to float rounding, which two epochs of training amplify a little:
@@ -358,36 +359,42 @@ def test_standardize_trains_the_same_model_behind_any_affine_scaler(cls, kdd99, 
     np.testing.assert_array_equal(restored.score_samples(test), scores["standard"])
 
 
-def test_standardize_is_off_by_default_and_refits_clean(blobs):
+def test_standardize_is_on_by_default_and_refits_clean(blobs):
     X = blobs[0].astype(np.float32)
-    standardized = fast(ALAD, standardize=True).fit(X)
+    standardized = fast(ALAD).fit(X)
     assert standardized.feature_scale_.shape == (X.shape[1],)
     refitted = standardized.set_params(standardize=False).fit(X)
     assert not hasattr(refitted, "feature_mean_")
     np.testing.assert_array_equal(refitted.score_samples(X),
-                                  fast(ALAD).fit(X).score_samples(X))
+                                  fast(ALAD, standardize=False).fit(X).score_samples(X))
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
-def test_every_detector_warns_at_fit_on_raw_kdd99_features(cls, kdd99):
-    """On raw KDD99 features (bytes up to 1e8 beside one-hot columns) some defaults rank
-    backwards: every detector warns at fit, naming the cure."""
+def test_every_detector_warns_at_fit_on_raw_kdd99_features_as_given(cls, kdd99):
+    """On raw KDD99 features (bytes up to 1e8 beside one-hot columns) fed as given, as
+    the official code feeds them, some rank backwards: every detector warns at fit,
+    naming the cure; with its default it standardises them and stays quiet."""
     raw = make_kdd99_preprocessor(None).fit_transform(kdd99[0])[:500]
-    with pytest.warns(UserWarning, match="standardize=True") as record:
-        fast(cls, epochs=1).fit(raw)
+    with pytest.warns(UserWarning, match="standardize at its default") as record:
+        fast(cls, epochs=1, standardize=False).fit(raw)
     assert sum("standard deviation" in str(w.message) for w in record) == 1
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fast(cls, epochs=1).fit(raw)
+    assert not any("standard deviation" in str(w.message) for w in record)
 
 
 def test_features_of_very_different_scales_warn_unless_standardised(kdd99):
-    """Min-max, log or standardised KDD99 features, and standardize=True behind raw
-    ones, do not warn."""
+    """Min-max, log or standardised KDD99 features fed as given, and the default
+    behind raw ones, do not warn."""
     from sklearn.preprocessing import MinMaxScaler
 
     X_train = kdd99[0]
     raw = make_kdd99_preprocessor(None).fit_transform(X_train)
-    quiet = [(raw, {"standardize": True}),
-             (MinMaxScaler().fit_transform(raw), {}),
-             (make_kdd99_preprocessor("log").fit_transform(X_train), {})]
+    as_given = {"standardize": False}
+    quiet = [(raw, {}),
+             (MinMaxScaler().fit_transform(raw), as_given),
+             (make_kdd99_preprocessor("log").fit_transform(X_train), as_given)]
     for X, params in quiet:
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)

@@ -66,6 +66,7 @@ from skgan_ad.datasets import load_kdd99, make_kdd99_preprocessor
 
 from .._runner import command_line
 from ..common import (
+    AS_PREPARED,
     KDD99_FILE,
     add_set_argument,
     default_output,
@@ -281,9 +282,9 @@ def validate_candidates(args, X_train, X_valid, y_valid):
                 "score_type": score_type, "fit_seconds": [], "per_seed": {}}
                 for score_type in score_types}
             for seed in args.seeds:
-                detector = dict(all_detectors())[args.detector](
-                    **params, **args.params, epochs=args.epochs, random_state=seed,
-                    device="cpu")
+                detector = dict(all_detectors())[args.detector](**{
+                    **AS_PREPARED, **params, **args.params, "epochs": args.epochs,
+                    "random_state": seed, "device": "cpu"})
                 monitor = ValidationScores(detector, X_valid_scaled, y_valid, score_types)
                 start = time.perf_counter()
                 detector.set_params(callbacks=[monitor]).fit(X_train_scaled)

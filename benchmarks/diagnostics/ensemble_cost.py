@@ -25,6 +25,7 @@ from skgan_ad.datasets import make_kdd99_preprocessor
 
 from .._runner import command_line
 from ..common import (
+    AS_PREPARED,
     KDD99_FILE,
     default_output,
     load_kdd99_data,
@@ -41,7 +42,7 @@ DEFAULT_DETECTORS = ("ALAD", "EGBAD", "FAnoGAN", "FenceGAN", "GANomaly",
 
 def configurations(name, members, one_by_one):
     """``{label: estimator}`` for one detector, one model first."""
-    single = dict(all_detectors())[name](random_state=0, device="cpu")
+    single = dict(all_detectors())[name](random_state=0, device="cpu", **AS_PREPARED)
     rows = {
         "one model": single,
         f"SeedEnsemble of {members}, stacked, 1 thread": SeedEnsemble(

@@ -4,7 +4,7 @@ Joins runs of ``defaults/min_steps_validation.py`` at the default ``min_steps``
 (validation splits of the training parts of the small ADBench tables; test parts never
 read) into one table. The first three ran before the moving average became the official
 code's (2026-12-06), so ALAD, EGBAD, AnoGAN and the simultaneous-encoder GAN averaged
-with the warm-up there; the last two columns use today's average (the StandardScaler
+with the warm-up there; the last three columns use today's average (the StandardScaler
 runs of those four rerun in ``ema_official``):
 
     python -m benchmarks min_steps_validation --candidates 4000 --scaler standard \\
@@ -16,6 +16,8 @@ runs of those four rerun in ``ema_official``):
     python -m benchmarks min_steps_validation --candidates 4000 --detectors ALAD \\
         AnoGAN EGBAD SimultaneousEncoderGAN --set ema_warmup=false \\
         --output benchmarks/results/ema_official
+    python -m benchmarks min_steps_validation --candidates 4000 --scaler quantile \\
+        --jobs 1 --output benchmarks/results/input_scaling_quantile
     python -m benchmarks min_steps_validation --candidates 4000 --scaler none \\
         --output benchmarks/results/input_scaling_none
     python -m benchmarks input_scaling          # writes results/input_scaling.{json,md}
@@ -39,6 +41,7 @@ SETTINGS = {"StandardScaler (warm-up)": ["input_scaling_standard"],
             "MinMaxScaler, standardize=True (warm-up)":
                 ["input_scaling_minmax_standardize"],
             "StandardScaler": ["input_scaling_standard", "ema_official"],
+            "QuantileTransformer (normal output)": ["input_scaling_quantile"],
             "no scaler (raw features)": ["input_scaling_none"]}
 
 

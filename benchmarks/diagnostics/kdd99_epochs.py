@@ -18,7 +18,7 @@ from skorch.callbacks import Callback
 from skgan_ad import all_detectors
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 
-from ..common import KDD99_FILE, scaler_of, script_parser
+from ..common import AS_PREPARED, KDD99_FILE, scaler_of, script_parser
 
 
 class TestMetrics(Callback):
@@ -61,7 +61,8 @@ def main(argv=None):
     preprocessor = make_kdd99_preprocessor(scaler_of(args.detector, args.scaler))
     X_train = preprocessor.fit_transform(X_train).astype(np.float32)
     X_test = preprocessor.transform(X_test).astype(np.float32)
-    params = {"epochs": args.epochs, "random_state": args.seed, "device": "cpu"}
+    params = {"epochs": args.epochs, "random_state": args.seed, "device": "cpu",
+              **AS_PREPARED}
     if args.lr is not None:
         params["lr"] = args.lr
     detector = dict(all_detectors())[args.detector](**params)

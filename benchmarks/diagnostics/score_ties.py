@@ -31,6 +31,7 @@ from skgan_ad.datasets import make_kdd99_preprocessor
 
 from .._runner import command_line
 from ..common import (
+    AS_PREPARED,
     KDD99_FILE,
     default_output,
     load_kdd99_data,
@@ -50,7 +51,7 @@ def kdd99_records(detectors):
         X_fit = preprocessor.transform(X_train).astype(np.float32)
         X_check = preprocessor.transform(X_valid).astype(np.float32)
         for name, cls in detectors:
-            detector = cls(random_state=0, device="cpu").fit(X_fit)
+            detector = cls(random_state=0, device="cpu", **AS_PREPARED).fit(X_fit)
             yield {"data": f"KDD99 selection rows, {scaling}", "detector": name,
                    "lr": detector.lr,
                    "tied_share": largest_tied_share(X_fit, detector.score_samples(X_fit)),
@@ -64,7 +65,7 @@ def constructed_records(detectors):
     for name, cls in detectors:
         for lr in COLLAPSING_LEARNING_RATES:
             detector = cls(lr=lr, epochs=3, min_steps=0, random_state=0,
-                           device="cpu").fit(X)
+                           device="cpu", **AS_PREPARED).fit(X)
             yield {"data": "blobs, 600 rows", "detector": name, "lr": lr,
                    "tied_share": largest_tied_share(X, detector.score_samples(X)),
                    "validation_auroc": None}

@@ -12,9 +12,10 @@ trust, per detector, over the ADBench tables and Arrhythmia (``common.dataset_fi
   defaults, and AUROC and AUPRC on the test part, the anomaly positive;
 * detectors (``--detectors``): ours, in the configuration README recommends (the
   estimators' defaults), next to PyOD's IForest, ECOD, OCSVM and AutoEncoder;
-* ``--standardize`` fits ours with ``standardize=True`` (each standardises its
-  features itself, so both scalers give it the same input), for the comparison with
-  their defaults;
+* ours standardise the scaled features again (``standardize=True``, their default),
+  so both scalers give them the same input; ``--features-as-given`` fits them with
+  ``standardize=False`` instead, as the official code feeds its networks, for the
+  comparison;
 * ``--ensemble N`` fits each of ours as a :class:`skgan_ad.SeedEnsemble` of ``N``
   members (seeded with the run's seed), so that a run with and a run without it give
   the ensemble's gain and its cost (fit seconds) side by side;
@@ -32,6 +33,8 @@ Each (table, scaler, detector, seed) runs in a fresh process with one torch thre
 suite, and suites run side by side (one per seed, say) join into one report.
 
     python -m benchmarks dependability --resume     # results/dependability.*
+    python -m benchmarks dependability --features-as-given --resume \\
+        --output benchmarks/results/dependability_unstandardized
     python -m benchmarks dependability --quick      # a smoke run, see --help
 """
 
@@ -105,8 +108,9 @@ def run_one(task):
 
 
 def our_settings(name, args):
-    """Parameters of one of ours beyond its defaults, under the suite's options."""
-    return {"standardize": True} if args.standardize and name in OURS else None
+    """The parameters of one of ours that the suite sets: ``standardize``, the
+    estimators' default unless ``--features-as-given``."""
+    return {"standardize": args.standardize} if name in OURS else None
 
 
 def table_means(records, detector, scaler):
@@ -175,7 +179,7 @@ def summarise(records, args):
                f"fitted on the training part; stratified 70/30 split; every detector "
                f"with its defaults (epochs: {args.epochs or 'default'}; min_steps of ours: "
                f"{'default' if args.min_steps is None else args.min_steps}"
-               f"{'; ours with standardize=True' if args.standardize else ''}"
+               f"{'' if args.standardize else '; ours with standardize=False'}"
                f"{f'; ours as SeedEnsembles of {args.ensemble}' if args.ensemble else ''}"
                "), fitted on "
                f"at most {args.max_train_rows or 'all':,} training rows; one torch thread "
@@ -227,8 +231,9 @@ def main(argv=None):
                         help="epochs of our detectors (default: the estimators' own)")
     parser.add_argument("--min-steps", type=int, default=None,
                         help="min_steps of our detectors (default: the estimators' own)")
-    parser.add_argument("--standardize", action="store_true",
-                        help="fit ours with standardize=True")
+    parser.add_argument("--features-as-given", dest="standardize", action="store_false",
+                        help="fit ours with standardize=False: the scaled features as "
+                             "the official code feeds them, not standardised again")
     parser.add_argument("--ensemble", type=int, default=None, metavar="N",
                         help="fit ours as a SeedEnsemble of N members")
     parser.add_argument("--max-train-rows", type=int, default=10_000)

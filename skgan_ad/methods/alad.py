@@ -155,7 +155,7 @@ class ALAD(BaseGANDetector):
                  ema_warmup=False, score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm

@@ -189,7 +189,7 @@ class AnoGAN(BaseGANDetector):
                  ema_warmup=False, score_batch_size=1024, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.discrimination_weight = discrimination_weight
         self.search_steps = search_steps
         self.search_lr = search_lr

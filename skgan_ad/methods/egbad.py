@@ -120,7 +120,7 @@ class EGBAD(BaseGANDetector):
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.score_type = score_type
         self.alpha = alpha
         self.latent_dim = latent_dim

@@ -140,7 +140,7 @@ class FAnoGAN(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic

@@ -156,7 +156,7 @@ class FenceGAN(BaseGANDetector):
                  ema_decay=None, ema_warmup=False, score_batch_size=4096, contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma

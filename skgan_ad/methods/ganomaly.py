@@ -147,7 +147,7 @@ class GANomaly(BaseGANDetector):
                  score_batch_size=4096, contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc

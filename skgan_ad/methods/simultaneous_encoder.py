@@ -163,7 +163,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=False):
+                 min_steps="auto", standardize=True):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
