@@ -112,8 +112,11 @@ def test_other_dtypes_and_containers_score_like_float32(cls, fitted, train):
     rows = train[:50]
     expected = detector.score_samples(rows.astype(np.float32))
     for name, X in _equivalent_inputs(rows).items():
-        # float16 rounds the input itself; the others must give the float32 scores.
-        rtol = 1e-2 if name == "float16" else 1e-6
+        # float16 rounds the input itself (by up to 1/2048 of a value, which
+        # standardising enlarges for a feature whose spread is small next to its
+        # values, and AnoGAN's search then follows); the others must give the float32
+        # scores.
+        rtol = 5e-2 if name == "float16" else 1e-6
         np.testing.assert_allclose(detector.score_samples(X), expected, rtol=rtol,
                                    atol=1e-5, err_msg=name)
 

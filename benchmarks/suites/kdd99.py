@@ -127,7 +127,8 @@ def run_one(task):
     X_test = preprocessor.transform(X_test).astype(np.float32)
     anomaly_scores, timings, detector = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
-        min_steps=min_steps, quick=args.quick)
+        min_steps=min_steps, quick=args.quick,
+        extra={"standardize": True} if args.standardize and name in OURS else None)
     record = {"detector": label, "seed": seed, "test_rows": len(X_test), **timings,
               **detection_metrics(y_test, anomaly_scores, 80),
               "curves": curve_points(y_test, anomaly_scores)}
@@ -152,7 +153,8 @@ def identify(task):
             "scaler": scaler, "epochs": args.epochs, "pyod_epochs": args.pyod_epochs,
             # None: the estimators' own, which never lengthens a fit on this protocol's
             # training half (test_min_steps_default_leaves_kdd99_training_as_it_was).
-            "min_steps": min_steps, "ema": ema_of(name)}
+            "min_steps": min_steps, "ema": ema_of(name),
+            **({"standardize": True} if args.standardize else {})}
 
 
 def summarise(records, args):
@@ -171,7 +173,10 @@ def summarise(records, args):
     setting = (f"Features: 121 one-hot, scaled ({scaling}) with statistics of the "
                f"training rows; top-20% test threshold; seeds {', '.join(map(str, args.seeds))} "
                f"(split and model); epochs: {args.epochs or 'estimator default'} (ours), "
-               f"{args.pyod_epochs or 'PyOD default'} (PyOD's); one torch thread per run; "
+               f"{args.pyod_epochs or 'PyOD default'} (PyOD's); ours "
+               + ("with their default standardize=True" if args.standardize
+                  else "on the features as scaled (standardize=False)")
+               + "; one torch thread per run; "
                f"{platform.processor() or platform.machine()}, "
                f"{multiprocessing.cpu_count()} cores.")
     if any(label.endswith(OFFICIAL) for label in args.detectors):
@@ -260,6 +265,9 @@ def main(argv=None):
                         choices=["chosen", "none", "log", "minmax", "standard"],
                         help="feature scaling of every detector (default: each "
                              "detector's from common.SCALERS, else standard)")
+    parser.add_argument("--standardize", action="store_true",
+                        help="fit ours with standardize=True, their default, instead of "
+                             "on the features as scaled (common.AS_PREPARED)")
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="stop a run after this long and report it as failed")
