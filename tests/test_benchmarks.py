@@ -298,10 +298,18 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
         data = str(REPOSITORY.parent / "shared" / "data" / "kdd99"
                    / "kddcup.data_10_percent.gz")
         scaler, epochs, pyod_epochs, min_steps = "chosen", None, None, None
+        standardize = False
 
     assert identify(("ALAD", 42, Args))["data"] == (
         "../shared/data/kdd99/kddcup.data_10_percent.gz")
     assert portable_path("/elsewhere/kdd.gz") == "/elsewhere/kdd.gz"
+    # --standardize names its runs apart; runs without it keep the journals' old keys.
+    assert "standardize" not in identify(("ALAD", 42, Args))
+
+    class Standardized(Args):
+        standardize = True
+
+    assert identify(("ALAD", 42, Standardized))["standardize"] is True
 
 
 def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
@@ -312,6 +320,7 @@ def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
 
     class Args:
         data, scaler, epochs, pyod_epochs, min_steps = "bundled", "chosen", None, None, None
+        standardize = False
 
     tasks = [(name, 42, Args) for name in ("EGBAD", "EGBAD" + OFFICIAL, "FAnoGAN",
                                            "PyOD IForest")]
