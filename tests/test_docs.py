@@ -39,8 +39,8 @@ def test_readme_renders_without_a_docutils_warning():
     messages = [message.astext() for message in
                 doctree.findall(lambda node: node.tagname == "system_message")]
     assert not messages, messages
-    # The demo's measured table and the KDD99 summary table.
-    assert len(list(doctree.findall(lambda node: node.tagname == "table"))) >= 2
+    # The KDD99 summary table (the demo's measured run is in docs/benchmarks.rst).
+    assert len(list(doctree.findall(lambda node: node.tagname == "table"))) == 1
 
 
 @pytest.mark.parametrize("page", ["README.rst", "docs/index.rst", "docs/user_guide.rst"])
