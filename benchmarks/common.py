@@ -359,7 +359,7 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
     Ours fit the features as given (``AS_PREPARED``) unless ``extra``, further
     parameters of one of ours (``OURS``), says otherwise. ``ensemble``: a number of
     members, to wrap one of ours in :class:`skgan_ad.SeedEnsemble` (seeded with
-    ``seed``, members one after another).
+    ``seed``; its members stacked where the detector allows).
 
     Returns
     -------

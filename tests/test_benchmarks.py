@@ -298,7 +298,7 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
         data = str(REPOSITORY.parent / "shared" / "data" / "kdd99"
                    / "kddcup.data_10_percent.gz")
         scaler, epochs, pyod_epochs, min_steps = "chosen", None, None, None
-        standardize = False
+        standardize, ensemble = False, None
 
     assert identify(("ALAD", 42, Args))["data"] == (
         "../shared/data/kdd99/kddcup.data_10_percent.gz")
@@ -311,6 +311,13 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
 
     assert identify(("ALAD", 42, Standardized))["standardize"] is True
 
+    class Ensembles(Args):
+        ensemble = 5
+
+    # --ensemble names ours' runs apart, and leaves PyOD's as they were.
+    assert identify(("ALAD", 42, Ensembles))["ensemble"] == 5
+    assert identify(("PyOD IForest", 42, Ensembles)) == identify(("PyOD IForest", 42, Args))
+
 
 def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
     """A run journaled before the official moving average (no "ema" key) is not
@@ -320,7 +327,7 @@ def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
 
     class Args:
         data, scaler, epochs, pyod_epochs, min_steps = "bundled", "chosen", None, None, None
-        standardize = False
+        standardize, ensemble = False, None
 
     tasks = [(name, 42, Args) for name in ("EGBAD", "EGBAD" + OFFICIAL, "FAnoGAN",
                                            "PyOD IForest")]

@@ -36,6 +36,8 @@ the chart of F1 and AUROC per detector.
     python -m benchmarks kdd99                      # 5 seeds, every detector
     python -m benchmarks kdd99 --seeds 42 --detectors ALAD --epochs 5
     python -m benchmarks kdd99 --quick              # a smoke run, see --help
+    python -m benchmarks kdd99 --detectors GANomaly --ensemble 5 --no-official \
+        --output benchmarks/results/kdd99_ensemble5
 """
 
 import json
@@ -128,7 +130,8 @@ def run_one(task):
     anomaly_scores, timings, detector = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
         min_steps=min_steps, quick=args.quick,
-        extra={"standardize": True} if args.standardize and name in OURS else None)
+        extra={"standardize": True} if args.standardize and name in OURS else None,
+        ensemble=args.ensemble if name in OURS else None)
     record = {"detector": label, "seed": seed, "test_rows": len(X_test), **timings,
               **detection_metrics(y_test, anomaly_scores, 80),
               "curves": curve_points(y_test, anomaly_scores)}
@@ -154,7 +157,8 @@ def identify(task):
             # None: the estimators' own, which never lengthens a fit on this protocol's
             # training half (test_min_steps_default_leaves_kdd99_training_as_it_was).
             "min_steps": min_steps, "ema": ema_of(name),
-            **({"standardize": True} if args.standardize else {})}
+            **({"standardize": True} if args.standardize else {}),
+            **({"ensemble": args.ensemble} if args.ensemble and name in OURS else {})}
 
 
 def summarise(records, args):
@@ -176,6 +180,8 @@ def summarise(records, args):
                f"{args.pyod_epochs or 'PyOD default'} (PyOD's); ours "
                + ("with their default standardize=True" if args.standardize
                   else "on the features as scaled (standardize=False)")
+               + (f", each a SeedEnsemble of {args.ensemble} members" if args.ensemble
+                  else "")
                + "; one torch thread per run; "
                f"{platform.processor() or platform.machine()}, "
                f"{multiprocessing.cpu_count()} cores.")
@@ -268,6 +274,8 @@ def main(argv=None):
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True, their default, instead of "
                              "on the features as scaled (common.AS_PREPARED)")
+    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
+                        help="fit ours as a SeedEnsemble of N members")
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="stop a run after this long and report it as failed")
