@@ -503,6 +503,13 @@ def add_run_arguments(parser):
                         help="min_steps of our detectors (default: the estimators' own)")
 
 
+def add_ensemble_argument(parser):
+    """``--ensemble N``: fit ours as :class:`skgan_ad.SeedEnsemble` s of ``N`` members
+    (``make_detector``'s ``ensemble``; PyOD's detectors stay single)."""
+    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
+                        help="fit ours as a SeedEnsemble of N members")
+
+
 # Memory -----------------------------------------------------------------------------
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")

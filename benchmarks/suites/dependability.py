@@ -59,6 +59,7 @@ from ..common import (
     SCALER_TITLES,
     USER_SCALERS,
     adbench_split,
+    add_ensemble_argument,
     add_quick_and_output_arguments,
     dataset_files,
     default_output,
@@ -98,7 +99,7 @@ def run_one(task):
     anomaly_scores, timings, _ = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, min_steps=args.min_steps,
         quick=args.quick, extra=our_settings(name, args),
-        ensemble=args.ensemble if name in OURS else None)
+        ensemble=args.ensemble)
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     return {"rows": len(X), "features": X.shape[1], "anomalies": int(y.sum()),
@@ -234,8 +235,7 @@ def main(argv=None):
     parser.add_argument("--features-as-given", dest="standardize", action="store_false",
                         help="fit ours with standardize=False: the scaled features as "
                              "the official code feeds them, not standardised again")
-    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
-                        help="fit ours as a SeedEnsemble of N members")
+    add_ensemble_argument(parser)
     parser.add_argument("--max-train-rows", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=1800, metavar="SECONDS",

@@ -56,6 +56,7 @@ from ..common import (
     QUICK_TRAIN_ROWS_DIVISOR,
     SCALERS,
     TRAIN_ROWS,
+    add_ensemble_argument,
     add_kdd99_data_argument,
     add_quick_and_output_arguments,
     add_run_arguments,
@@ -131,7 +132,7 @@ def run_one(task):
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
         min_steps=min_steps, quick=args.quick,
         extra={"standardize": True} if args.standardize and name in OURS else None,
-        ensemble=args.ensemble if name in OURS else None)
+        ensemble=args.ensemble)
     record = {"detector": label, "seed": seed, "test_rows": len(X_test), **timings,
               **detection_metrics(y_test, anomaly_scores, 80),
               "curves": curve_points(y_test, anomaly_scores)}
@@ -274,8 +275,7 @@ def main(argv=None):
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True, their default, instead of "
                              "on the features as scaled (common.AS_PREPARED)")
-    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
-                        help="fit ours as a SeedEnsemble of N members")
+    add_ensemble_argument(parser)
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="stop a run after this long and report it as failed")
