@@ -29,7 +29,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from . import _persistence
 from ._version import __version__
 from .base import BaseGANDetector, _detector_classes
-from .ensemble import SeedEnsemble
+from .ensemble import SeedEnsemble, VotingDetector
 from .exceptions import ModelFileError
 
 __all__ = ["load", "save"]
@@ -45,7 +45,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 #: (a fitted one's networks would need torch's types, which are not trusted).
 def _own_trusted_types():
     return ("skgan_ad._model_files.DetectorSlot", "skgan_ad.datasets._log1p_counts",
-            "skgan_ad.ensemble.SeedEnsemble", *_detector_classes())
+            "skgan_ad.ensemble.SeedEnsemble", "skgan_ad.ensemble.VotingDetector",
+            *_detector_classes())
 
 
 class DetectorSlot:
@@ -58,12 +59,13 @@ class DetectorSlot:
 def _replace_detectors(estimator, replace):
     """A shallow copy of ``estimator`` with each fitted detector ``d`` replaced by
     ``replace(d)``, looking inside Pipeline, FeatureUnion, ColumnTransformer and
-    SeedEnsemble. An unfitted detector (a SeedEnsemble's template) holds only its
+    the ensembles. An unfitted detector (an ensemble's template) holds only its
     hyper-parameters, and skops stores it as it is."""
     if isinstance(estimator, DetectorSlot) or (
             isinstance(estimator, BaseGANDetector) and estimator.__sklearn_is_fitted__()):
         return replace(estimator)
-    if isinstance(estimator, SeedEnsemble) and hasattr(estimator, "estimators_"):
+    if isinstance(estimator, (SeedEnsemble, VotingDetector)) and hasattr(estimator,
+                                                                     "estimators_"):
         copied = copy.copy(estimator)
         copied.estimators_ = [_replace_detectors(member, replace)
                               for member in estimator.estimators_]
@@ -106,15 +108,16 @@ def save(estimator, path):
 
     Loading the file with :func:`load` runs no code from it. A detector is written as
     :meth:`BaseGANDetector.save` writes it (one safetensors file). A
-    :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.compose.ColumnTransformer` or
-    :class:`~sklearn.pipeline.FeatureUnion` or :class:`~skgan_ad.SeedEnsemble` (nested
-    as deep as needed) is written as
+    :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.compose.ColumnTransformer`,
+    :class:`~sklearn.pipeline.FeatureUnion`, :class:`~skgan_ad.SeedEnsemble` or
+    :class:`~skgan_ad.VotingDetector` (nested as deep as needed) is written as
     one archive: its scikit-learn part by ``skops.io``, each detector step as
     safetensors, and a manifest with every member's SHA-256 checksum.
 
     Parameters
     ----------
-    estimator : BaseGANDetector, Pipeline, ColumnTransformer, FeatureUnion or SeedEnsemble
+    estimator : BaseGANDetector, Pipeline, ColumnTransformer, FeatureUnion, SeedEnsemble \
+            or VotingDetector
         Fitted. Every step that is not a detector must be a type ``skops.io`` stores
         (scikit-learn's estimators, NumPy functions, ...); a type that loading would
         have to trust explicitly is named in a warning.
@@ -144,7 +147,8 @@ def save(estimator, path):
     except Exception as exc:  # skops names the type it cannot store
         raise TypeError(
             f"skgan_ad.save cannot store this {type(estimator).__name__}: {exc}. It stores a "
-            "detector, or a Pipeline, ColumnTransformer, FeatureUnion or SeedEnsemble "
+            "detector, or a Pipeline, ColumnTransformer, FeatureUnion, SeedEnsemble or "
+            "VotingDetector "
             "whose steps are detectors and scikit-learn transformers.") from None
     untrusted = _untrusted_types(skeleton_bytes)
     if untrusted:

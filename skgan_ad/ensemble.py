@@ -1,4 +1,5 @@
-"""Several fits of one detector, seeds apart, their normalised scores averaged."""
+"""Several fitted detectors, their normalised scores averaged: fits of one detector
+seeds apart (:class:`SeedEnsemble`), or different detectors (:class:`VotingDetector`)."""
 
 from numbers import Integral, Real
 
@@ -6,13 +7,15 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._outlier import OffsetOutlierMixin
 from .base import BaseGANDetector
 
-__all__ = ["SeedEnsemble"]
+__all__ = ["SeedEnsemble", "VotingDetector"]
 
 #: Points of each member's training-score quantile function kept for normalising.
 N_QUANTILES = 1001
@@ -34,8 +37,19 @@ def _quantiles(member, X_normalisation):
     return np.quantile(scores, np.linspace(0, 1, N_QUANTILES))
 
 
-def _fit_member(estimator, X, seed, X_normalisation):
-    member = _with_seed(clone(estimator), seed).fit(X)
+def _normalisation_rows(X, random_state):
+    """The training rows whose scores normalise each member: all, or a random
+    ``MAX_NORMALISATION_ROWS`` of them."""
+    n_rows = _num_samples(X)
+    if n_rows <= MAX_NORMALISATION_ROWS:
+        return X
+    return _safe_indexing(X, np.sort(random_state.choice(n_rows, MAX_NORMALISATION_ROWS,
+                                                         replace=False)))
+
+
+def _fit_member(estimator, X, X_normalisation, seed=None):
+    member = clone(estimator) if seed is None else _with_seed(clone(estimator), seed)
+    member.fit(X)
     return member, _quantiles(member, X_normalisation)
 
 
@@ -57,7 +71,43 @@ def _normalised(scores, quantiles):
     return np.clip(positions, -limit, limit)
 
 
-class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
+class _NormalisedScoreMean(MetaEstimatorMixin, OffsetOutlierMixin):
+    """Members' ``score_samples``, each normalised by its own training scores, averaged;
+    what :class:`SeedEnsemble` and :class:`VotingDetector` share."""
+
+    #: Each member's weight in the mean (None: alike).
+    _member_weights = None
+
+    def _set_fitted_members(self, fitted, X_normalisation):
+        self.estimators_ = [member for member, _ in fitted]
+        self.quantiles_ = np.array([quantiles for _, quantiles in fitted])
+        first = self.estimators_[0]
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(first, name):
+                setattr(self, name, getattr(first, name))
+        self.offset_ = np.percentile(self.score_samples(X_normalisation),
+                                     100.0 * self.contamination)
+
+    def score_samples(self, X):
+        """Mean over members of their normalised ``score_samples``: lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Higher means more normal.
+        """
+        check_is_fitted(self)
+        return np.average([_normalised(member.score_samples(X), quantiles)
+                           for member, quantiles in zip(self.estimators_, self.quantiles_)],
+                          axis=0, weights=self._member_weights)
+
+
+class SeedEnsemble(_NormalisedScoreMean, BaseEstimator):
     """Several fits of one detector with different seeds, their scores averaged.
 
     A GAN's training depends on its seed: one fit may rank a table well and the next
@@ -156,49 +206,193 @@ class SeedEnsemble(MetaEstimatorMixin, OffsetOutlierMixin, BaseEstimator):
         """
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_members)
-        n_rows = _num_samples(X)
-        X_normalisation = X if n_rows <= MAX_NORMALISATION_ROWS else _safe_indexing(
-            X, np.sort(random_state.choice(n_rows, MAX_NORMALISATION_ROWS, replace=False)))
+        X_normalisation = _normalisation_rows(X, random_state)
         stacked = (self.estimator._fit_members(X, [int(seed) for seed in seeds])
                    if self.stacked and isinstance(self.estimator, BaseGANDetector) else None)
         if stacked is not None:
             fitted = [(member, _quantiles(member, X_normalisation)) for member in stacked]
         else:
             fitted = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_member)(self.estimator, X, int(seed), X_normalisation)
+                delayed(_fit_member)(self.estimator, X, X_normalisation, int(seed))
                 for seed in seeds)
-        self.estimators_ = [member for member, _ in fitted]
-        self.quantiles_ = np.array([quantiles for _, quantiles in fitted])
         self.seeds_ = seeds
-        first = self.estimators_[0]
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(first, name):
-                setattr(self, name, getattr(first, name))
-        self.offset_ = np.percentile(self.score_samples(X_normalisation),
-                                     100.0 * self.contamination)
+        self._set_fitted_members(fitted, X_normalisation)
         return self
-
-    def score_samples(self, X):
-        """Mean over members of their normalised ``score_samples``: lower is more abnormal.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Higher means more normal.
-        """
-        check_is_fitted(self)
-        return np.mean([_normalised(member.score_samples(X), quantiles)
-                        for member, quantiles in zip(self.estimators_, self.quantiles_)],
-                       axis=0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         member_tags = self.estimator.__sklearn_tags__()
         tags.input_tags = member_tags.input_tags
         tags.non_deterministic = member_tags.non_deterministic
+        return tags
+
+
+class VotingDetector(_NormalisedScoreMean, _BaseComposition):
+    """Different detectors fitted on the same rows, their normalised scores averaged.
+
+    Each method fails on different data: on one table a reconstruction error ranks the
+    anomalies well and a discriminator's output does not, on the next the reverse.
+    Averaging the scores of different detectors, each first normalised so that they
+    weigh alike, is the outlier ensemble of Aggarwal and Sathe ("Theoretical
+    Foundations and Algorithms for Outlier Ensembles", SIGKDD Explorations 2015). A
+    member's ``score_samples`` are mapped to positions in its own distribution of
+    training scores, as in :class:`SeedEnsemble`; the ensemble's score is their
+    (weighted) mean. It is to outlier detectors what
+    :class:`~sklearn.ensemble.VotingRegressor` is to regressors: a member's parameter
+    is ``<name>__<parameter>`` in ``set_params`` and ``GridSearchCV``.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator) tuples
+        The detectors, each with a unique name; each is cloned and fitted on the same
+        rows, with its own ``random_state``. Any outlier detector that has
+        ``score_samples`` fits: ours, a Pipeline ending in one, or scikit-learn's. One
+        of each of ours: ``[(name, cls()) for name, cls in skgan_ad.all_detectors()]``.
+    weights : array-like of shape (n_estimators,), default=None
+        Each member's weight in the mean; None weighs them alike.
+    contamination : float, default=0.1
+        Expected share of outliers in the training data; sets ``offset_``, as in the
+        detectors.
+    n_jobs : int or None, default=None
+        Members fitted at once, in joblib's processes (None: one after another).
+    random_state : int, RandomState instance or None, default=None
+        Draws the training rows whose scores normalise each member when there are more
+        than 10,000; the members keep their own ``random_state``.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted members, in the order of ``estimators``.
+    named_estimators_ : :class:`~sklearn.utils.Bunch`
+        The fitted members by name.
+    quantiles_ : ndarray of shape (n_estimators, 1001)
+        Each member's training-score quantiles, which normalise its scores.
+    offset_ : float
+        ``contamination`` quantile of the ensemble's training ``score_samples`` (of
+        10,000 of them on a larger training set).
+    n_features_in_ : int
+        Number of features seen during fit (where the first member records it).
+
+    See Also
+    --------
+    SeedEnsemble : Several fits of one detector, seeds apart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.covariance import EllipticEnvelope
+    >>> from sklearn.ensemble import IsolationForest
+    >>> from skgan_ad.ensemble import VotingDetector
+    >>> X = np.random.RandomState(0).normal(size=(200, 3))
+    >>> voting = VotingDetector([("forest", IsolationForest(random_state=0)),
+    ...                          ("gaussian", EllipticEnvelope())]).fit(X)
+    >>> voting.predict([[0.0, 0.0, 0.0], [6.0, 6.0, 6.0]])
+    array([ 1, -1])
+    """
+
+    _parameter_constraints = {
+        "estimators": [list],
+        "weights": ["array-like", None],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimators, *, weights=None, contamination=0.1, n_jobs=None,
+                 random_state=None):
+        self.estimators = estimators
+        self.weights = weights
+        self.contamination = contamination
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def get_params(self, deep=True):
+        """Parameters of the ensemble and, with ``deep``, of each member by its name.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Whether to include the members and their parameters.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set the ensemble's parameters, a member (by its name) or a member's
+        (``<name>__<parameter>``).
+
+        Parameters
+        ----------
+        **params : keyword arguments
+            The parameters to set.
+
+        Returns
+        -------
+        self : VotingDetector
+            This ensemble.
+        """
+        self._set_params("estimators", **params)
+        return self
+
+    def _validated_members(self):
+        if not self.estimators or not all(
+                isinstance(item, tuple) and len(item) == 2 for item in self.estimators):
+            raise ValueError("VotingDetector's estimators must be a non-empty list of "
+                             f"(name, estimator) tuples; got {self.estimators!r}.")
+        names, members = zip(*self.estimators)
+        self._validate_names(names)
+        for name, member in self.estimators:
+            if not (hasattr(member, "fit") and hasattr(member, "score_samples")):
+                raise TypeError(f"VotingDetector's member {name!r} must be an outlier "
+                                f"detector with fit and score_samples; got {member!r}.")
+        if self.weights is None:
+            return members, None
+        weights = np.asarray(self.weights, dtype=float)
+        if weights.shape != (len(members),) or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"VotingDetector's weights must be {len(members)} "
+                             "non-negative numbers, one per estimator, not all zero; got "
+                             f"{self.weights!r}.")
+        return members, weights
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit a clone of each of ``estimators`` on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, as every member takes it.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted ensemble.
+        """
+        members, self._member_weights = self._validated_members()
+        X_normalisation = _normalisation_rows(X, check_random_state(self.random_state))
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(member, X, X_normalisation) for member in members)
+        self._set_fitted_members(fitted, X_normalisation)
+        return self
+
+    @property
+    def named_estimators_(self):
+        check_is_fitted(self)
+        return Bunch(**{name: member for (name, _), member in
+                        zip(self.estimators, self.estimators_)})
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            member_tags = [member.__sklearn_tags__() for _, member in self.estimators]
+        except (TypeError, ValueError, AttributeError):  # validated at fit
+            return tags
+        tags.input_tags = member_tags[0].input_tags
+        tags.non_deterministic = any(member.non_deterministic for member in member_tags)
         return tags

@@ -1,4 +1,5 @@
-"""SeedEnsemble: a scikit-learn meta-estimator over seeds, for any detector."""
+"""SeedEnsemble and VotingDetector: scikit-learn meta-estimators averaging detectors' normalised
+scores, over seeds or over methods."""
 
 import pickle
 
@@ -15,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skgan_ad
-from skgan_ad import ALAD, SeedEnsemble
+from skgan_ad import ALAD, SeedEnsemble, VotingDetector
 from skgan_ad.datasets import kdd99_paper_split, load_kdd99, make_kdd99_preprocessor
 from skgan_ad.metrics import ANOMALY_SCORERS
 
@@ -24,7 +25,10 @@ from conftest import fast
 
 @parametrize_with_checks([SeedEnsemble(fast(ALAD, epochs=1), n_members=2, random_state=0),
                           SeedEnsemble(IsolationForest(n_estimators=10), n_members=3,
-                                       random_state=0)])
+                                       random_state=0),
+                          VotingDetector([("alad", fast(ALAD, epochs=1)),
+                                          ("forest", IsolationForest(n_estimators=10,
+                                                                     random_state=0))])])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -167,3 +171,77 @@ def test_members_that_do_not_stack_are_fitted_one_by_one(blobs):
     assert member._fit_members(X_train, [1, 2]) is None  # spectral norm does not stack
     ensemble = SeedEnsemble(member, n_members=2, random_state=0).fit(X_train)
     assert len(ensemble.estimators_) == 2
+
+
+def test_voting_ranks_as_its_members_and_tunes_a_member_by_name(kdd99_sample):
+    X_train, X_test, y_test = kdd99_sample
+    voting = VotingDetector([
+        ("alad", make_pipeline(make_kdd99_preprocessor("standard"), fast(ALAD, epochs=1))),
+        ("forest", make_pipeline(make_kdd99_preprocessor("standard"),
+                                 IsolationForest(random_state=0)))]).fit(X_train)
+    assert list(voting.named_estimators_) == ["alad", "forest"]
+    assert voting.named_estimators_.alad is voting.estimators_[0]
+    # The templates are cloned, never fitted, and each member keeps its own seed.
+    assert not hasattr(voting.estimators[0][1][-1], "net_")
+    assert voting.estimators_[0][-1].random_state == voting.estimators[0][1][-1].random_state
+    train_scores = voting.score_samples(X_train)
+    assert np.mean(train_scores < voting.offset_) == pytest.approx(0.1, abs=0.01)
+    # Two members that rank KDD99's attacks well: so does their vote.
+    member_aurocs = [roc_auc_score(y_test, -member.score_samples(X_test))
+                     for member in voting.estimators_]
+    assert min(member_aurocs) > 0.9
+    assert roc_auc_score(y_test, -voting.score_samples(X_test)) > min(member_aurocs)
+    assert voting.get_params()["alad__alad__latent_dim"] == voting.estimators[0][1][-1].latent_dim
+    voting.set_params(alad__alad__latent_dim=4)
+    assert voting.estimators[0][1][-1].latent_dim == 4
+
+
+def test_voting_weights_decide_each_members_share():
+    X = np.random.RandomState(0).normal(size=(300, 3))
+    X_test = np.random.RandomState(1).normal(size=(50, 3)) * 2
+    members = [("forest", IsolationForest(n_estimators=20, random_state=0)),
+               ("gaussian", EllipticEnvelope(random_state=0))]
+    only_forest = VotingDetector(members, weights=[1, 0]).fit(X)
+    forest_alone = SeedEnsemble(members[0][1], n_members=1).fit(X)
+    forest_alone.estimators_[0] = only_forest.estimators_[0]
+    forest_alone.quantiles_ = only_forest.quantiles_[:1]
+    np.testing.assert_allclose(only_forest.score_samples(X_test),
+                               forest_alone.score_samples(X_test))
+    alike = VotingDetector(members).fit(X).score_samples(X_test)
+    gaussian = VotingDetector(members, weights=[0, 1]).fit(X).score_samples(X_test)
+    np.testing.assert_allclose(alike, (only_forest.score_samples(X_test) + gaussian) / 2)
+
+
+@pytest.mark.parametrize("estimators, weights, message", [
+    ([], None, "non-empty list of \\(name, estimator\\) tuples"),
+    ([IsolationForest()], None, "non-empty list of \\(name, estimator\\) tuples"),
+    ([("a", IsolationForest()), ("a", EllipticEnvelope())], None, "not unique"),
+    ([("a", IsolationForest()), ("b", StandardScaler())], None,
+     "member 'b' must be an outlier detector with fit and score_samples"),
+    ([("a", IsolationForest()), ("b", EllipticEnvelope())], [1.0], "2 non-negative numbers"),
+    ([("a", IsolationForest()), ("b", EllipticEnvelope())], [1.0, -1.0],
+     "2 non-negative numbers"),
+])
+def test_voting_rejects_bad_members_and_weights_in_words(estimators, weights, message):
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    with pytest.raises((ValueError, TypeError), match=message):
+        VotingDetector(estimators, weights=weights).fit(X)
+
+
+def test_a_voting_detector_round_trips_through_the_safe_model_file(kdd99_sample, tmp_path):
+    X_train, X_test, _ = kdd99_sample
+    voting = VotingDetector([
+        ("alad", make_pipeline(make_kdd99_preprocessor(), StandardScaler(),
+                               fast(ALAD, epochs=1))),
+        ("forest", make_pipeline(make_kdd99_preprocessor(),
+                                 IsolationForest(n_estimators=10, random_state=0)))],
+        weights=[2, 1]).fit(X_train)
+    expected = voting.score_samples(X_test)
+    # A forest's trees are a type skops loads only when asked: save says so, in words.
+    with pytest.warns(UserWarning, match=r"trusted=\['sklearn.tree._tree.Tree'\]"):
+        skgan_ad.save(voting, tmp_path / "voting.skgan")
+    loaded = skgan_ad.load(tmp_path / "voting.skgan", trusted=["sklearn.tree._tree.Tree"])
+    assert type(loaded) is VotingDetector and list(loaded.named_estimators_) == ["alad", "forest"]
+    np.testing.assert_array_equal(loaded.score_samples(X_test), expected)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(voting)).score_samples(X_test),
+                                  expected)
