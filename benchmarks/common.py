@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skgan_ad import SeedEnsemble, all_detectors
+from skgan_ad import SeedEnsemble, VotingDetector, all_detectors
 from skgan_ad.base import MIN_STEPS
 
 # Paths ----------------------------------------------------------------------------
@@ -306,6 +306,8 @@ PYOD_EPOCHS = {"PyOD IForest": None, "PyOD OCSVM": None, "PyOD ECOD": None,
                "PyOD ALAD": "epochs", "PyOD AnoGAN": "epochs",
                "PyOD MO_GAAL": "stop_epochs", "PyOD SO_GAAL": "stop_epochs"}
 DETECTORS = OURS + tuple(PYOD_EPOCHS)
+#: One of each of ours with its defaults, in a :class:`skgan_ad.VotingDetector`.
+VOTING = "VotingDetector"
 DEFAULT_SEEDS = (42, 43, 44, 45, 46)
 #: Detectors fitted on a random subsample of the training rows, for time: PyOD's
 #: AnoGAN runs a Python loop of latent queries over every training row during fit;
@@ -334,7 +336,7 @@ def min_steps_of(name, min_steps):
     A number, not "the default", so that ``--resume`` does not take runs journaled
     under another default.
     """
-    if name not in OURS:
+    if name not in (*OURS, VOTING):
         return None
     return MIN_STEPS if min_steps is None else min_steps
 
@@ -346,6 +348,8 @@ def ema_of(name):
     Journals name it, so that ``--resume`` does not take runs averaged with the
     earlier warm-up (whose records have no such key) for today's.
     """
+    if name == VOTING:
+        return "official"  # that of each member which averages its weights
     if name not in OURS:
         return None
     default = dict(all_detectors())[name]().ema_decay
@@ -359,7 +363,8 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
     Ours fit the features as given (``AS_PREPARED``) unless ``extra``, further
     parameters of one of ours (``OURS``), says otherwise. ``ensemble``: a number of
     members, to wrap one of ours in :class:`skgan_ad.SeedEnsemble` (seeded with
-    ``seed``; its members stacked where the detector allows).
+    ``seed``; its members stacked where the detector allows). ``VOTING``: each of ours
+    so made (single, ``ensemble`` ignored) in one :class:`skgan_ad.VotingDetector`.
 
     Returns
     -------
@@ -367,6 +372,10 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
     convention : {"sklearn", "pyod"}
         "sklearn": higher ``decision_function`` = more normal; "pyod": more anomalous.
     """
+    if name == VOTING:
+        return VotingDetector([
+            (member, make_detector(member, seed, n_features, epochs, min_steps=min_steps,
+                                   extra=extra)[0]) for member in OURS]), "sklearn"
     if name in OURS:
         params = {"random_state": seed, "device": "cpu"}
         if epochs is not None:
@@ -493,7 +502,7 @@ def add_run_arguments(parser):
     """The options every suite over ``DETECTORS`` takes: seeds, detectors, epochs."""
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--detectors", nargs="+", default=list(DETECTORS),
-                        choices=DETECTORS)
+                        choices=[*DETECTORS, VOTING])
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of our detectors (default: the estimators' own)")
     parser.add_argument("--pyod-epochs", type=int, default=None,

@@ -420,6 +420,20 @@ def test_ensemble_option_wraps_only_our_detectors_seeded_by_the_run():
     assert not isinstance(theirs, SeedEnsemble)
 
 
+def test_voting_is_one_of_each_of_ours_made_as_the_suite_makes_them():
+    from benchmarks.common import OURS, VOTING, make_detector
+
+    from skgan_ad import VotingDetector
+
+    voting, convention = make_detector(VOTING, 43, 5, min_steps=0,
+                                       extra={"standardize": True}, ensemble=3)
+    assert isinstance(voting, VotingDetector) and convention == "sklearn"
+    assert [name for name, _ in voting.estimators] == list(OURS)
+    for name, member in voting.estimators:
+        single, _ = make_detector(name, 43, 5, min_steps=0, extra={"standardize": True})
+        assert member.get_params() == single.get_params()  # single: ensemble ignored
+
+
 @pytest.mark.slow
 def test_dependability_quick_suite_behind_both_scalers(tmp_path):
     if not (DATA_DIR / "adbench" / "14_glass.npz").exists():

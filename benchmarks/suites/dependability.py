@@ -16,6 +16,8 @@ trust, per detector, over the ADBench tables and Arrhythmia (``common.dataset_fi
   so both scalers give them the same input; ``--features-as-given`` fits them with
   ``standardize=False`` instead, as the official code feeds its networks, for the
   comparison;
+* ``VotingDetector`` (among ``--detectors``, not by default) fits one of each of
+  ours, with the settings above, in a :class:`skgan_ad.VotingDetector`;
 * ``--ensemble N`` fits each of ours as a :class:`skgan_ad.SeedEnsemble` of ``N``
   members (seeded with the run's seed), so that a run with and a run without it give
   the ensemble's gain and its cost (fit seconds) side by side;
@@ -57,6 +59,7 @@ from ..common import (
     DATA,
     OURS,
     SCALER_TITLES,
+    VOTING,
     USER_SCALERS,
     adbench_split,
     add_ensemble_argument,
@@ -111,7 +114,7 @@ def run_one(task):
 def our_settings(name, args):
     """The parameters of one of ours that the suite sets: ``standardize``, the
     estimators' default unless ``--features-as-given``."""
-    return {"standardize": args.standardize} if name in OURS else None
+    return {"standardize": args.standardize} if name in (*OURS, VOTING) else None
 
 
 def table_means(records, detector, scaler):
@@ -224,7 +227,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=None,
                         help="table names (default: every ADBench table and Arrhythmia)")
     parser.add_argument("--detectors", nargs="+", default=[*OURS, *PYOD_BASELINES],
-                        choices=[*OURS, *PYOD_BASELINES])
+                        choices=[*OURS, VOTING, *PYOD_BASELINES])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--scalers", nargs="+", default=list(USER_SCALERS),
                         choices=list(SCALER_TITLES))

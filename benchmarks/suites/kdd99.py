@@ -38,6 +38,11 @@ the chart of F1 and AUROC per detector.
     python -m benchmarks kdd99 --quick              # a smoke run, see --help
     python -m benchmarks kdd99 --detectors GANomaly --ensemble 5 --no-official \
         --output benchmarks/results/kdd99_ensemble5
+    python -m benchmarks kdd99 --detectors VotingDetector --standardize --no-official \
+        --output benchmarks/results/kdd99_voting
+
+``VotingDetector`` (not run by default) is one of each of ours with its defaults in a
+:class:`skgan_ad.VotingDetector`, behind one scaling (``standard`` unless ``--scaler``).
 """
 
 import json
@@ -56,6 +61,7 @@ from ..common import (
     QUICK_TRAIN_ROWS_DIVISOR,
     SCALERS,
     TRAIN_ROWS,
+    VOTING,
     add_ensemble_argument,
     add_kdd99_data_argument,
     add_quick_and_output_arguments,
@@ -131,7 +137,7 @@ def run_one(task):
     anomaly_scores, timings, detector = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
         min_steps=min_steps, quick=args.quick,
-        extra={"standardize": True} if args.standardize and name in OURS else None,
+        extra={"standardize": True} if args.standardize and name in (*OURS, VOTING) else None,
         ensemble=args.ensemble)
     record = {"detector": label, "seed": seed, "test_rows": len(X_test), **timings,
               **detection_metrics(y_test, anomaly_scores, 80),
