@@ -165,7 +165,7 @@ def test_an_unsupported_container_is_refused_at_save(kdd99_sample, tmp_path):
     search = GridSearchCV(fast(ESTIMATORS[0], epochs=1), {"lr": [1e-3]}, cv=2,
                           scoring=lambda estimator, X, y=None: 0.0).fit(X)
     path = tmp_path / "search.skgan"
-    with pytest.raises(TypeError, match="Pipeline, ColumnTransformer, FeatureUnion or SeedEnsemble"):
+    with pytest.raises(TypeError, match="Pipeline, ColumnTransformer, FeatureUnion, SeedEnsemble or VotingDetector"):
         skgan_ad.save(search, path)
     assert not path.exists()
     # Its best estimator is a detector, which saves.
