@@ -29,7 +29,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from . import _persistence
 from ._version import __version__
 from .base import BaseGANDetector, _detector_classes
-from .ensemble import SeedEnsemble, VotingDetector
+from .ensemble import _NormalisedScoreMean
 from .exceptions import ModelFileError
 
 __all__ = ["load", "save"]
@@ -64,8 +64,7 @@ def _replace_detectors(estimator, replace):
     if isinstance(estimator, DetectorSlot) or (
             isinstance(estimator, BaseGANDetector) and estimator.__sklearn_is_fitted__()):
         return replace(estimator)
-    if isinstance(estimator, (SeedEnsemble, VotingDetector)) and hasattr(estimator,
-                                                                     "estimators_"):
+    if isinstance(estimator, _NormalisedScoreMean) and hasattr(estimator, "estimators_"):
         copied = copy.copy(estimator)
         copied.estimators_ = [_replace_detectors(member, replace)
                               for member in estimator.estimators_]
