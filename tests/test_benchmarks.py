@@ -500,7 +500,7 @@ def test_mnist_cpu_budget_averages_weights_with_the_warm_up_only_where_they_aver
 
     from benchmarks.suites.mnist import CPU_BUDGET, detector_budget
 
-    args = Namespace(min_steps=None, epochs=None, **CPU_BUDGET)
+    args = Namespace(min_steps=None, epochs=None, score_batch_size=None, **CPU_BUDGET)
     for method, averages in [("ALAD", True), ("EGBAD", True), ("AnoGAN", True),
                              ("SimultaneousEncoderGAN", True), ("GANomaly", False),
                              ("FenceGAN", False), ("FAnoGAN", False)]:

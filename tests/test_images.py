@@ -93,6 +93,32 @@ def test_wrong_image_shapes_get_clear_errors(cls, fitted, digits):
         fast(cls, image_shape=(3, 8, 8)).fit(digits[0])
 
 
+def _scored_batch_sizes(detector, X):
+    """The row counts of the batches ``detector.score_samples(X)`` runs the networks on."""
+    sizes = []
+    score = detector._anomaly_score
+    detector._anomaly_score = lambda net, x: (sizes.append(len(x)), score(net, x))[1]
+    try:
+        detector.score_samples(X)
+    finally:
+        del detector._anomaly_score
+    return sizes
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_default_score_batches_are_small_for_images_large_for_tables(cls, fitted, digits):
+    """Every batch is padded to score_batch_size rows: "auto" keeps images' small."""
+    train, test = digits
+    assert _scored_batch_sizes(fitted[cls], test[:10]) == [256]
+    tabular = fast(cls, epochs=1).fit(train.reshape(len(train), -1))
+    assert _scored_batch_sizes(tabular, test[:10].reshape(10, -1)) == [
+        1024 if cls is skgan_ad.AnoGAN else 4096]
+    # An explicit size wins, for images and tables, without a refit.
+    image_model = pickle.loads(pickle.dumps(fitted[cls]))
+    image_model.set_params(score_batch_size=7)
+    assert _scored_batch_sizes(image_model, test[:10]) == [7, 7]
+
+
 def test_tabular_model_refuses_images(fitted, digits):
     tabular = fast(ESTIMATORS[0], epochs=1).fit(digits[0].reshape(-1, 64))
     with pytest.raises(ValueError, match="fitted on rows of 64 features"):

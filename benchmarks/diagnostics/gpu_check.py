@@ -45,7 +45,7 @@ def throughput(cls, X_train, X_score, device, **params):
             "first_epoch_extra_seconds": first_epoch_seconds - train_seconds,
             "fit_seconds": fit_seconds,
             "score_rows_per_second": len(X_score) / score_seconds,
-            "batch_size": detector.batch_size, "score_batch_size": detector.score_batch_size}
+            "batch_size": detector.batch_size, "score_batch_size": detector._score_batch_rows()}
 
 
 def main(argv=None):

@@ -87,7 +87,7 @@ def search_throughput(detector, X):
     For a batch of ``score_batch_size`` rows and for one row; the two are alternated
     and the best of three kept, since the machine is shared.
     """
-    batch = detector.score_batch_size
+    batch = detector._score_batch_rows()
     short_search = with_params(detector, search_steps=100)
     result = {"score_batch_size": batch}
     for label, sample in (("batch", X[:batch]), ("one_row", X[:1])):
@@ -206,7 +206,7 @@ def main(argv=None):
     _, pyod_seconds, pyod_extra_mb = with_extra_peak(pyod.decision_function, X_big)
     record["memory"] = {
         "rows": args.memory_rows, "input_mb": X_big.nbytes / 2**20,
-        "search_steps": args.memory_steps, "score_batch_size": light.score_batch_size,
+        "search_steps": args.memory_steps, "score_batch_size": light._score_batch_rows(),
         "extra_peak_mb": extra_mb, "pyod_extra_peak_mb": pyod_extra_mb,
         "returned_scores_mb": args.memory_rows * 8 / 2**20, "seconds": seconds,
         "pyod_seconds": pyod_seconds,

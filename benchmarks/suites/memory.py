@@ -68,7 +68,7 @@ def main(argv=None):
         train_rows_per_second = (len(train) / float(np.sum(detector.history_[:, "dur"]))
                                  if ours else None)
         # PyOD scores in one pass, without batches, and dense input only.
-        batch_size = detector.score_batch_size if ours else args.rows
+        batch_size = detector._score_batch_rows() if ours else args.rows
         for kind in ("float32", "float64", "CSR") if ours else ("float32", "float64"):
             if kind not in inputs:
                 inputs[kind] = X32.astype(np.float64) if kind == "float64" else \

@@ -19,9 +19,8 @@ AutoEncoder on the pixels.
 f-AnoGAN half for its GAN and half for its encoder; Fence GAN's first 15% of epochs
 train D alone, as its MNIST command's 15 of 100), two runs at a time with one torch
 thread each (``python -m benchmarks image_speed``: two threads train one run only 1.5
-to 1.9 times as fast), scoring in batches of 256 (the default 4,096 pads small score
-calls), AnoGAN's latent search shortened to 30 steps, and the moving average of the
-weights (ALAD, EGBAD, AnoGAN, the simultaneous-encoder GAN) with its warm-up
+to 1.9 times as fast), AnoGAN's latent search shortened to 30 steps, and the moving
+average of the weights (ALAD, EGBAD, AnoGAN, the simultaneous-encoder GAN) with its warm-up
 (``ema_warmup=True``): without it, 200 steps would leave the averaged weights 82% to
 98% initial. A budget hundreds of times smaller than the papers' (GANomaly: 15 epochs
 over about 50,000 images): a check that the image networks learn the task, not the
@@ -144,7 +143,7 @@ def detector_budget(method, n_train, args):
 #: Baselines on the pixels (``common.make_detector``).
 BASELINES = ("PyOD IForest", "PyOD AutoEncoder")
 #: The settings of ``--cpu``.
-CPU_BUDGET = {"train_steps": 200, "max_test": 1500, "score_batch_size": 256,
+CPU_BUDGET = {"train_steps": 200, "max_test": 1500,
               "search_steps": 30, "jobs": 2, "threads": 1, "seeds": [0, 1]}
 
 

@@ -96,7 +96,7 @@ def main(argv=None):
     seconds = best_seconds({
         "ours": lambda: ours.decision_function(X_test),
         "pyod": lambda: pyod.decision_function(X_test),
-        "raw": raw_alad_scorer(ours, X_test, ours.score_batch_size),
+        "raw": raw_alad_scorer(ours, X_test, ours._score_batch_rows()),
     }, args.repeats)
     ours_score_seconds, pyod_score_seconds = seconds["ours"], seconds["pyod"]
     raw = len(X_test) / seconds["raw"]
@@ -126,7 +126,7 @@ def main(argv=None):
         (f"One torch thread; {platform.machine()}; training: {args.steps} gradient "
          f"steps of batch {BATCH} on the same {rows:,} standardised KDD99 training rows; "
          f"scoring: decision_function on {len(X_test):,} test rows (ours in batches of "
-         f"{ours.score_batch_size}; PyOD in one pass). PyOD's networks are smaller "
+         f"{ours._score_batch_rows()}; PyOD in one pass). PyOD's networks are smaller "
          "(latent 2, 25-10-5 layers) than the official KDD99 sizes ours use."), "",
         "| figure | ours | PyOD ALAD | ours / PyOD | raw forward limit | ours / raw |",
         "|---|---|---|---|---|---|",

@@ -95,8 +95,6 @@ class ALAD(BaseGANDetector):
         Decay of the moving average of the weights used for scoring [code]; ``None``
         scores with the raw weights.
     {ema warm-up}
-    score_batch_size : int, default=4096
-        Rows scored per batch; bounds the memory used by scoring.
     {shared parameters}
 
     Attributes
@@ -152,7 +150,7 @@ class ALAD(BaseGANDetector):
                  latent_dim=32, encoder_hidden=(64,), generator_hidden=(64, 128),
                  discriminator_hidden=(128,), latent_discriminator_hidden=(32,),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.999,
-                 ema_warmup=False, score_batch_size=4096, contamination=0.1, device="auto",
+                 ema_warmup=False, score_batch_size="auto", contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
                  min_steps="auto", standardize=True):

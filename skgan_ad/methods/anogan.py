@@ -127,8 +127,6 @@ class AnoGAN(BaseGANDetector):
         average, which holds none of D's weights, so D scores with its raw weights;
         this class does the same. ``None`` scores with G's raw weights.
     {ema warm-up}
-    score_batch_size : int, default=1024
-        Rows searched together; bounds the memory used by scoring.
     {shared parameters}
 
     Attributes
@@ -179,6 +177,9 @@ class AnoGAN(BaseGANDetector):
         "discriminator_hidden": [tuple],
     }
     _loss_names = ("d_loss", "g_loss")
+    #: Every scored row keeps its latent search's gradients; 1,024 rows bound that memory
+    #: (``benchmarks/results/anogan_speed.md``).
+    _table_score_batch_size = 1024
     _ema_modules = ("generator",)
 
     def __init__(self, *, discrimination_weight=0.1, search_steps=500, search_lr=0.01,
@@ -186,7 +187,7 @@ class AnoGAN(BaseGANDetector):
                  latent_dim=32, generator_hidden=(64, 128),
                  discriminator_hidden=(256, 128, 128),
                  epochs=10, batch_size=50, lr=1e-5, beta1=0.5, ema_decay=0.9999,
-                 ema_warmup=False, score_batch_size=1024, contamination=0.1, device="auto",
+                 ema_warmup=False, score_batch_size="auto", contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
                  min_steps="auto", standardize=True):

@@ -79,8 +79,6 @@ class FAnoGAN(BaseGANDetector):
         Adam's second-moment decay for G and D [code].
     encoder_lr : float, default=5e-5
         RMSProp learning rate of E [code]; RMSProp's decay is TensorFlow's 0.9.
-    score_batch_size : int, default=4096
-        Rows scored per batch; bounds the memory used by scoring.
     {shared parameters}
 
     Attributes
@@ -137,7 +135,7 @@ class FAnoGAN(BaseGANDetector):
                  generator_hidden=(64, 128), discriminator_hidden=(256, 128, 128),
                  encoder_hidden=(256, 128, 128), epochs=10, encoder_epochs=10,
                  batch_size=64, lr=1e-4, beta1=0.0, beta2=0.9, encoder_lr=5e-5,
-                 score_batch_size=4096, contamination=0.1,
+                 score_batch_size="auto", contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
                  min_steps="auto", standardize=True):

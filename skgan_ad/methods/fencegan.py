@@ -88,8 +88,6 @@ class FenceGAN(BaseGANDetector):
         Decay of a moving average of D's weights used for scoring; ``None`` (the
         official behaviour) scores with the trained weights.
     {ema warm-up}
-    score_batch_size : int, default=4096
-        Rows scored per batch; bounds the memory used by scoring.
     {shared parameters}
 
     Attributes
@@ -153,7 +151,7 @@ class FenceGAN(BaseGANDetector):
     def __init__(self, *, alpha=0.5, beta=10.0, gamma=0.5, pretrain_epochs=1,
                  latent_dim=32, generator_hidden=(64, 128), discriminator_hidden=(128,),
                  epochs=12, batch_size=200, lr=1e-4, generator_lr=1e-3, beta1=0.5,
-                 ema_decay=None, ema_warmup=False, score_batch_size=4096, contamination=0.1,
+                 ema_decay=None, ema_warmup=False, score_batch_size="auto", contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
                  min_steps="auto", standardize=True):

@@ -86,8 +86,6 @@ class GANomaly(BaseGANDetector):
         Decay of a moving average of the weights used for scoring; ``None`` (the
         official behaviour) scores with the trained weights.
     {ema warm-up}
-    score_batch_size : int, default=4096
-        Rows scored per batch; bounds the memory used by scoring.
     {shared parameters}
 
     Attributes
@@ -144,7 +142,7 @@ class GANomaly(BaseGANDetector):
     def __init__(self, *, w_adv=1.0, w_con=50.0, w_enc=1.0, latent_dim=32,
                  encoder_hidden=(64,), decoder_hidden=(64, 128), epochs=15,
                  batch_size=64, lr=2e-4, beta1=0.5, ema_decay=None, ema_warmup=False,
-                 score_batch_size=4096, contamination=0.1, device="auto",
+                 score_batch_size="auto", contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
                  min_steps="auto", standardize=True):

@@ -96,8 +96,6 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         ``G_smoothing``: the anomaly detector copies the averaged generator]. ``None``
         scores with the trained weights.
     {ema warm-up}
-    score_batch_size : int, default=4096
-        Rows scored per batch; bounds the memory used by scoring.
     {shared parameters}
 
     Attributes
@@ -159,7 +157,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  normalize_latents=True, latent_scale=0.1, gp_weight=10.0,
                  drift_weight=0.001, latent_dim=32, generator_hidden=(64, 128),
                  discriminator_hidden=(128,), epochs=8, batch_size=64, lr=1e-3,
-                 beta1=0.0, ema_decay=0.999, ema_warmup=False, score_batch_size=4096,
+                 beta1=0.0, ema_decay=0.999, ema_warmup=False, score_batch_size="auto",
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
