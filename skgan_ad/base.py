@@ -141,6 +141,20 @@ _EMA_WARMUP_DOC = """\
         ``ema_decay ** steps`` (at 0.9999, 67% after 4,000 steps and 2% after 40,000).
 """
 
+#: The fitted attributes every detector has, documented once; each detector's docstring
+#: holds ``_SHARED_ATTRIBUTES_MARKER`` after its own attributes.
+_SHARED_ATTRIBUTES_MARKER = "    {shared attributes}\n"
+_SHARED_ATTRIBUTES_DOC = """\
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_magnitude_ : ndarray of shape (`n_features_in_`,)
+        Largest absolute training value of each feature (at least 1). A row with a
+        feature beyond 1e6 times it scores lowest (user guide, "Input checks and
+        failures").
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features, when X was a DataFrame with string column names.
+"""
+
 #: The parameters every detector has, documented once; each detector's docstring holds
 #: ``_SHARED_PARAMETERS_MARKER`` where they belong (BaseGANDetector fills it in).
 _SHARED_PARAMETERS_MARKER = "    {shared parameters}\n"
@@ -266,7 +280,8 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             cls.__doc__ = cls.__doc__.replace(
                 _SHARED_PARAMETERS_MARKER, _SHARED_PARAMETERS_DOC.replace(
                     "TABLE_SCORE_BATCH_SIZE", f"{cls._table_score_batch_size:,}")).replace(
-                _EMA_WARMUP_MARKER, _EMA_WARMUP_DOC)
+                _EMA_WARMUP_MARKER, _EMA_WARMUP_DOC).replace(
+                _SHARED_ATTRIBUTES_MARKER, _SHARED_ATTRIBUTES_DOC)
 
     #: Names of the losses the training step returns, recorded in ``history_``.
     _loss_names = ()

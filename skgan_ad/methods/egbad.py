@@ -74,14 +74,7 @@ class EGBAD(BaseGANDetector):
         Per-epoch losses ``d_loss``, ``g_loss``, ``e_loss`` and timings.
     offset_ : float
         ``contamination`` quantile of the training ``score_samples``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_magnitude_ : ndarray of shape (`n_features_in_`,)
-        Largest absolute training value of each feature (at least 1). A row with a
-        feature beyond 1e6 times it scores lowest (user guide, "Input checks and
-        failures").
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features, when X was a DataFrame with string column names.
+    {shared attributes}
 
     See Also
     --------
