@@ -1,7 +1,7 @@
 """Training and scoring speed of our detectors on 28x28 images, on this machine's CPU.
 
-The one-class MNIST benchmark sized for a CPU (``python -m benchmarks mnist --budget
-cpu``) runs with the settings this comparison supports. Each detector trains
+The one-class MNIST benchmark sized for a CPU (``python -m benchmarks mnist
+--cpu``) runs with the settings this comparison supports. Each detector trains
 ``--epochs`` passes over ``--images`` MNIST images of one digit, scaled to [-1, 1],
 and scores ``--score-images`` images, in each configuration:
 

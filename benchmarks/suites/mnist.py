@@ -64,14 +64,9 @@ from ..common import (
 )
 
 
-def run_one(task):
-    """Fit one detector for one digit, protocol and seed; runs in its own process."""
-    method, protocol, digit, seed, args = task
-    import torch
-
-    torch.set_num_threads(args.threads)
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
+def mnist_split(digit, protocol, seed, args):
+    """``X_train, X_test, y_test`` of one run: pixels in [-1, 1], at most
+    ``args.max_train`` training and ``args.max_test`` scored images (drawn by ``seed``)."""
     from skgan_ad.datasets import load_mnist, one_class_split
 
     images, digits = load_mnist(args.data, return_X_y=True)
@@ -84,6 +79,18 @@ def run_one(task):
     if args.max_test and len(X_test) > args.max_test:
         keep = np.sort(rng.choice(len(X_test), args.max_test, replace=False))
         X_test, y_test = X_test[keep], y_test[keep]
+    return X_train, X_test, y_test
+
+
+def run_one(task):
+    """Fit one detector for one digit, protocol and seed; runs in its own process."""
+    method, protocol, digit, seed, args = task
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    X_train, X_test, y_test = mnist_split(digit, protocol, seed, args)
     if method in OURS:
         params = {"random_state": seed, "device": args.device,
                   **detector_budget(method, len(X_train), args)}
