@@ -107,8 +107,8 @@ def _seeded(seed, device):
 
 #: Images scored per batch when ``score_batch_size="auto"``. Every batch is padded to
 #: its full size, so a call on fewer images pays for the whole batch: on 2 CPU cores,
-#: batches of 256 scored 1,000 MNIST images 6.5 to 9 times as fast as batches of 4,096
-#: (AnoGAN's latent search 1.5 times; ``benchmarks/results/image_speed.md``).
+#: batches of 256 scored 1,000 MNIST images 5.2 to 5.8 times as fast as batches of 4,096
+#: (AnoGAN's latent search 1.1 times; ``benchmarks/results/image_speed.md``).
 IMAGE_SCORE_BATCH_SIZE = 256
 #: Default of every detector's ``min_steps``, chosen on validation splits of ADBench
 #: training parts (``benchmarks/defaults/min_steps_validation.py``).
@@ -164,7 +164,7 @@ _SHARED_PARAMETERS_DOC = """\
         padded to this size, so that a row's score does not depend on the rows scored
         with it (nor on how many there are). ``"auto"`` means TABLE_SCORE_BATCH_SIZE table
         rows or IMAGE_SCORE_BATCH_SIZE images: on a 2-core CPU, batches of 256 scored 1,000
-        MNIST images 1.5 (AnoGAN) to 9 times as fast as batches of 4,096
+        MNIST images 1.1 (AnoGAN) to 5.8 times as fast as batches of 4,096
         (``benchmarks/results/image_speed.md``).
     contamination : float, default=0.1
         Expected proportion of outliers in the training data; sets ``offset_``.

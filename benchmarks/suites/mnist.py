@@ -18,7 +18,7 @@ AutoEncoder on the pixels.
 ``--train-steps`` optimiser steps (epochs = steps / batches per epoch, at least one;
 f-AnoGAN half for its GAN and half for its encoder; Fence GAN's first 15% of epochs
 train D alone, as its MNIST command's 15 of 100), two runs at a time with one torch
-thread each (``python -m benchmarks image_speed``: two threads train one run only 1.5
+thread each (``python -m benchmarks image_speed``: two threads train one run only 1.6
 to 1.9 times as fast), AnoGAN's latent search shortened to 30 steps, and the moving
 average of the weights (ALAD, EGBAD, AnoGAN, the simultaneous-encoder GAN) with its warm-up
 (``ema_warmup=True``): without it, 200 steps would leave the averaged weights 82% to
