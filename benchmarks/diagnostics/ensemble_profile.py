@@ -9,12 +9,15 @@ stacking saves), and what the elementwise operations and optimiser steps add.
     python -m benchmarks ensemble_profile --detector FAnoGAN --rows 4000 --epochs 4
 """
 
+from datetime import date
+
 import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
 from skgan_ad import SeedEnsemble, all_detectors
 
+from .._runner import command_line
 from ..common import OURS, default_output, script_parser, timed, write_results
 
 #: Operators listed per configuration.
@@ -42,7 +45,8 @@ def main(argv=None):
     configurations = {"one model": single,
                       f"SeedEnsemble of {args.members}, stacked": SeedEnsemble(
                           single, n_members=args.members, random_state=0)}
-    lines = [f"# Where a stacked ensemble's fit spends its time: {args.detector}", "",
+    lines = [f"# Where a stacked ensemble's fit spends its time: {args.detector} "
+             f"({date.today()})", "", f"Command: `{command_line()}`", "",
              f"A random {args.rows} x {args.features} table, {args.epochs} epochs per "
              "training phase, one torch thread; operators by their own CPU time "
              "(`torch.profiler`).", ""]

@@ -32,13 +32,13 @@ def _measure(digit, args):
     import torch
 
     torch.set_num_threads(args.threads)
-    split_args = argparse.Namespace(data=args.data, max_train=None, max_test=args.max_test)
-    X_train, X_test, y_test = mnist_split(digit, args.protocol, args.seed, split_args)
-    budget_args = argparse.Namespace(train_steps=args.train_steps, min_steps=None,
-                                     score_batch_size=None, search_steps=None,
-                                     epochs=None, max_test=args.max_test)
+    # The MNIST suite's options for this run: its split and its training budget.
+    suite_args = argparse.Namespace(data=args.data, max_train=None, max_test=args.max_test,
+                                    train_steps=args.train_steps, min_steps=None,
+                                    score_batch_size=None, search_steps=None, epochs=None)
+    X_train, X_test, y_test = mnist_split(digit, args.protocol, args.seed, suite_args)
     detector = SimultaneousEncoderGAN(random_state=args.seed, device="cpu",
-                                      **detector_budget(METHOD, len(X_train), budget_args))
+                                      **detector_budget(METHOD, len(X_train), suite_args))
     _, fit_seconds = timed(detector.fit, X_train)
     ink = (X_test > 0).reshape(len(X_test), -1).mean(axis=1)
     row = {"digit": digit, "train_images": len(X_train), "fit_seconds": fit_seconds,
@@ -87,6 +87,7 @@ def main(argv=None):
           f"{r['ink_auroc']:.3f} | {r['noise_norm']:.2f} | {r['norm_train']:.1f} | "
           f"{r['norm_test_normal']:.1f} | {r['norm_anomalies']:.1f} |" for r in rows)]
     write_results(output, lines, args=vars(args), rows=rows)
+
 
 if __name__ == "__main__":
     main()
