@@ -512,11 +512,21 @@ def add_run_arguments(parser):
                         help="min_steps of our detectors (default: the estimators' own)")
 
 
-def add_ensemble_argument(parser):
+def add_ensemble_arguments(parser):
     """``--ensemble N``: fit ours as :class:`skgan_ad.SeedEnsemble` s of ``N`` members
-    (``make_detector``'s ``ensemble``; PyOD's detectors stay single)."""
+    (``make_detector``'s ``ensemble``); ``--gan-ensemble N``: fit ours with
+    ``ensemble_size=N`` (:func:`gan_ensemble_settings`). PyOD's detectors stay single."""
     parser.add_argument("--ensemble", type=int, default=None, metavar="N",
                         help="fit ours as a SeedEnsemble of N members")
+    parser.add_argument("--gan-ensemble", type=int, default=None, metavar="N",
+                        help="fit ours with ensemble_size=N: Han et al.'s GAN ensemble of "
+                             "N generators and N discriminators")
+
+
+def gan_ensemble_settings(args):
+    """The parameters of ours that ``--gan-ensemble`` sets: ``{}`` or
+    ``{"ensemble_size": N}``."""
+    return {"ensemble_size": args.gan_ensemble} if args.gan_ensemble else {}
 
 
 # Memory -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import _SpectralNorm
 
 from .exceptions import TrainingDivergedError
+from .networks.gan_ensemble import ModuleBank, is_discriminator
 from .networks.members import copy_member, stack_members
 
 __all__ = ["AdversarialNet", "FitAborted", "net_factory", "pad_rows", "resolve_device"]
@@ -174,6 +175,13 @@ class AdversarialNet(NeuralNet):
         by the same seed, so it starts and walks through the data as the single net
         of that seed does; the losses of each member's rows are its own. ``None``
         (default) trains one network, seeded by ``seed``.
+    ensemble_size : int
+        Generators and discriminators trained together as Han, Chen and Liu's GAN
+        ensemble (:mod:`skgan_ad.networks.gan_ensemble`): each module is a
+        :class:`~skgan_ad.networks.gan_ensemble.ModuleBank` of this many copies,
+        every step trains one random pair (:meth:`use_pair`) and
+        :meth:`score_in_batches` averages the score over all pairs. 1 (default) is
+        one GAN.
     min_steps : int
         Fewest training steps (batches) of a fit. When the phases' epochs give fewer,
         every epoch makes the same number of passes, the fewest that reach
@@ -197,7 +205,7 @@ class AdversarialNet(NeuralNet):
     def __init__(self, build_modules, optimizer_groups, step, loss_names, *,
                  phases=(("train", 1),), ema_decay=None, ema_warmup=False,
                  ema_modules=(), independent_batches=False, seed=0, member_seeds=None,
-                 min_steps=0, precision="float32", **kwargs):
+                 ensemble_size=1, min_steps=0, precision="float32", **kwargs):
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("max_epochs", sum(epochs for _, epochs in phases))
         super().__init__(module=None, criterion=None, **kwargs)
@@ -212,6 +220,7 @@ class AdversarialNet(NeuralNet):
         self.independent_batches = independent_batches
         self.seed = seed
         self.member_seeds = member_seeds
+        self.ensemble_size = ensemble_size
         self.min_steps = min_steps
         self.precision = precision
 
@@ -225,13 +234,22 @@ class AdversarialNet(NeuralNet):
         """Members trained at once: the rows of a batch belong to this many networks."""
         return 1 if self.member_seeds is None else len(self.member_seeds)
 
+    def _gan_ensemble_modules(self):
+        """One detector's modules: ``build_modules()``, or banks of ``ensemble_size``
+        copies, each drawn afresh."""
+        if self.ensemble_size == 1:
+            return self.build_modules()
+        copies = [self.build_modules() for _ in range(self.ensemble_size)]
+        return {name: ModuleBank([modules[name] for modules in copies])
+                for name in copies[0]}
+
     def _built_modules(self):
         if self.member_seeds is None:
-            return self.build_modules()
+            return self._gan_ensemble_modules()
         members = []
         for seed in self.member_seeds:
             torch.manual_seed(seed)
-            members.append(self.build_modules())
+            members.append(self._gan_ensemble_modules())
         return {name: stack_members([modules[name] for modules in members])
                 for name in members[0]}
 
@@ -249,6 +267,15 @@ class AdversarialNet(NeuralNet):
             for name in self.module_names_:
                 getattr(self, name + "_").compile(**self.get_params_for("compile"))
         return self
+
+    def use_pair(self, generator, discriminator):
+        """Make generator ``generator`` (with its encoders) and discriminator
+        ``discriminator`` the ones that run, in a GAN ensemble (``ensemble_size``)."""
+        # Looked up each time, not kept: pickling copies the modules apart from the net.
+        for name in self.module_names_:
+            for bank in getattr(self, name + "_").modules():
+                if isinstance(bank, ModuleBank):
+                    bank.active = discriminator if is_discriminator(name) else generator
 
     def copy_member_into(self, member, net):
         """Write member ``member``'s weights, moving averages and batch-norm
@@ -383,6 +410,8 @@ class AdversarialNet(NeuralNet):
         self._set_training(True)
         x, x_other = (part.to(self.device, non_blocking=True) for part in batch)
         self._batch, self._batch_device = batch, x.device
+        if self.ensemble_size > 1:
+            self.use_pair(*torch.randint(self.ensemble_size, (2,)).tolist())
         with self.forward_context():
             losses = self.step(self, x, x_other)
         # One device-to-host transfer for all losses, not one per loss.
@@ -477,8 +506,20 @@ class AdversarialNet(NeuralNet):
                 n_batch_rows = len(rows)
                 x = pad_rows(torch.from_numpy(rows), batch_size).to(self.device)
                 scores[start:start + n_batch_rows] = (
-                    score_fn(self, x)[:n_batch_rows].double().cpu().numpy())
+                    self._pairs_mean(score_fn, x)[:n_batch_rows].double().cpu().numpy())
         return scores
+
+    def _pairs_mean(self, score_fn, x):
+        """``score_fn(self, x)``; in a GAN ensemble, its mean over every generator and
+        discriminator pair [Han et al.'s code]."""
+        if self.ensemble_size == 1:
+            return score_fn(self, x)
+        pairs = itertools.product(range(self.ensemble_size), repeat=2)
+        total = 0
+        for pair in pairs:
+            self.use_pair(*pair)
+            total = total + score_fn(self, x)
+        return total / self.ensemble_size ** 2
 
 
 @torch.no_grad()

@@ -228,6 +228,14 @@ _SHARED_PARAMETERS_DOC = """\
         standardised ``log1p`` (``benchmarks/results/*_validation_disjoint*.md``).
         Such a fit warns when the features' standard deviations span more than
         SCALE_SPREAD_WARNED times the median one. Images keep their pixel scale.
+    ensemble_size : int, default=1
+        Generators (each with its encoders) and discriminators trained together, as
+        the GAN ensemble of Han, Chen and Liu (AAAI 2021; code
+        ``tufts-ml/GAN-Ensemble-for-Anomaly-Detection``): every training step runs the
+        method's step on one generator and one discriminator drawn at random, so a
+        step costs what one GAN's does, and the anomaly score is the mean over all
+        ``ensemble_size ** 2`` pairs, so scoring costs that many times one GAN's.
+        1 is the paper's single GAN.
 """.replace("IMAGE_SCORE_BATCH_SIZE", str(IMAGE_SCORE_BATCH_SIZE)).replace(
     "MIN_STEPS", f"{MIN_STEPS:,}").replace(
     "EXTENSION_WARNED", str(EXTENSION_WARNED)).replace(
@@ -272,6 +280,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "precision": [StrOptions({"float32", "bfloat16", "float16"})],
         "compile": ["boolean", dict],
         "standardize": ["boolean"],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -412,6 +421,7 @@ class BaseGANDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             independent_batches=self._uses_second_batch,
             seed=seed,
             member_seeds=member_seeds,
+            ensemble_size=self.ensemble_size,
             min_steps=MIN_STEPS if self.min_steps == "auto" else self.min_steps,
             precision=self.precision,
             compile=bool(self.compile),

@@ -298,7 +298,7 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
         data = str(REPOSITORY.parent / "shared" / "data" / "kdd99"
                    / "kddcup.data_10_percent.gz")
         scaler, epochs, pyod_epochs, min_steps = "chosen", None, None, None
-        standardize, ensemble = False, None
+        standardize, ensemble, gan_ensemble = False, None, None
 
     assert identify(("ALAD", 42, Args))["data"] == (
         "../shared/data/kdd99/kddcup.data_10_percent.gz")
@@ -318,6 +318,15 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
     assert identify(("ALAD", 42, Ensembles))["ensemble"] == 5
     assert identify(("PyOD IForest", 42, Ensembles)) == identify(("PyOD IForest", 42, Args))
 
+    class GANEnsembles(Args):
+        gan_ensemble = 5
+
+    # So does --gan-ensemble; runs without it keep the journals' old keys.
+    assert identify(("ALAD", 42, GANEnsembles))["ensemble_size"] == 5
+    assert "ensemble_size" not in identify(("ALAD", 42, Args))
+    assert (identify(("PyOD IForest", 42, GANEnsembles))
+            == identify(("PyOD IForest", 42, Args)))
+
 
 def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
     """A run journaled before the official moving average (no "ema" key) is not
@@ -327,7 +336,7 @@ def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
 
     class Args:
         data, scaler, epochs, pyod_epochs, min_steps = "bundled", "chosen", None, None, None
-        standardize, ensemble = False, None
+        standardize, ensemble, gan_ensemble = False, None, None
 
     tasks = [(name, 42, Args) for name in ("EGBAD", "EGBAD" + OFFICIAL, "FAnoGAN",
                                            "PyOD IForest")]

@@ -4,8 +4,10 @@ On the KDD99 rows of no evaluated test half (``selection_data`` of
 ``defaults.tabular_validation``: training parts only), each detector's recommended scaling
 (``common.SCALERS``), defaults: one model, then ``SeedEnsemble(n_members=N)`` with its
 members trained stacked (one network for all, ``skgan_ad.networks.members``) on one
-torch thread and on every core, and, for ``--one-by-one`` detectors, its members fitted
-one after another. Per row: fit seconds, their ratio to one model, the extra peak
+torch thread and on every core, for ``--one-by-one`` detectors its members fitted
+one after another, and Han, Chen and Liu's GAN ensemble of N generators and N
+discriminators (``ensemble_size=N``: one random pair trained per step, the score
+averaged over all pairs). Per row: fit seconds, their ratio to one model, the extra peak
 memory of the fit, and validation AUROC and AUPRC (the gain). One model trains on one
 thread, the detectors' default on tables.
 
@@ -53,6 +55,7 @@ def configurations(name, members, one_by_one):
     if one_by_one:
         rows[f"SeedEnsemble of {members}, one by one"] = SeedEnsemble(
             single, n_members=members, random_state=0, stacked=False)
+    rows[f"GAN ensemble of {members}"] = clone(single).set_params(ensemble_size=members)
     return rows
 
 

@@ -21,6 +21,9 @@ trust, per detector, over the ADBench tables and Arrhythmia (``common.dataset_fi
 * ``--ensemble N`` fits each of ours as a :class:`skgan_ad.SeedEnsemble` of ``N``
   members (seeded with the run's seed), so that a run with and a run without it give
   the ensemble's gain and its cost (fit seconds) side by side;
+* ``--gan-ensemble N`` fits each of ours with ``ensemble_size=N``: Han, Chen and
+  Liu's GAN ensemble of N generators and N discriminators, one random pair trained per
+  step, the score averaged over every pair;
 * ``--max-train-rows`` (default 10,000) fits every detector alike on a random, seeded
   subsample of a larger training part, which bounds the cost of the largest tables.
 
@@ -62,9 +65,10 @@ from ..common import (
     VOTING,
     USER_SCALERS,
     adbench_split,
-    add_ensemble_argument,
+    add_ensemble_arguments,
     add_quick_and_output_arguments,
     dataset_files,
+    gan_ensemble_settings,
     default_output,
     ema_of,
     fit_and_score,
@@ -113,8 +117,11 @@ def run_one(task):
 
 def our_settings(name, args):
     """The parameters of one of ours that the suite sets: ``standardize``, the
-    estimators' default unless ``--features-as-given``."""
-    return {"standardize": args.standardize} if name in (*OURS, VOTING) else None
+    estimators' default unless ``--features-as-given``, and ``ensemble_size`` with
+    ``--gan-ensemble``."""
+    if name not in (*OURS, VOTING):
+        return None
+    return {"standardize": args.standardize, **gan_ensemble_settings(args)}
 
 
 def table_means(records, detector, scaler):
@@ -185,6 +192,7 @@ def summarise(records, args):
                f"{'default' if args.min_steps is None else args.min_steps}"
                f"{'' if args.standardize else '; ours with standardize=False'}"
                f"{f'; ours as SeedEnsembles of {args.ensemble}' if args.ensemble else ''}"
+               f"{f'; ours with ensemble_size={args.gan_ensemble}' if args.gan_ensemble else ''}"
                "), fitted on "
                f"at most {args.max_train_rows or 'all':,} training rows; one torch thread "
                "per run. Mean AUROC / AUPRC over tables of each table's mean over seeds; "
@@ -238,7 +246,7 @@ def main(argv=None):
     parser.add_argument("--features-as-given", dest="standardize", action="store_false",
                         help="fit ours with standardize=False: the scaled features as "
                              "the official code feeds them, not standardised again")
-    add_ensemble_argument(parser)
+    add_ensemble_arguments(parser)
     parser.add_argument("--max-train-rows", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=1800, metavar="SECONDS",

@@ -38,6 +38,8 @@ the chart of F1 and AUROC per detector.
     python -m benchmarks kdd99 --quick              # a smoke run, see --help
     python -m benchmarks kdd99 --detectors GANomaly --ensemble 5 --no-official \
         --output benchmarks/results/kdd99_ensemble5
+    python -m benchmarks kdd99 --detectors GANomaly --gan-ensemble 5 --no-official \
+        --output benchmarks/results/kdd99_gan_ensemble5
     python -m benchmarks kdd99 --detectors VotingDetector --standardize --no-official \
         --output benchmarks/results/kdd99_voting
 
@@ -62,7 +64,7 @@ from ..common import (
     SCALERS,
     TRAIN_ROWS,
     VOTING,
-    add_ensemble_argument,
+    add_ensemble_arguments,
     add_kdd99_data_argument,
     add_quick_and_output_arguments,
     add_run_arguments,
@@ -70,6 +72,7 @@ from ..common import (
     ema_of,
     detection_metrics,
     fit_and_score,
+    gan_ensemble_settings,
     journal_path,
     kdd99_data,
     load_kdd99_data,
@@ -137,7 +140,7 @@ def run_one(task):
     anomaly_scores, timings, detector = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
         min_steps=min_steps, quick=args.quick,
-        extra={"standardize": True} if args.standardize and name in (*OURS, VOTING) else None,
+        extra=our_settings(name, args),
         ensemble=args.ensemble)
     record = {"detector": label, "seed": seed, "test_rows": len(X_test), **timings,
               **detection_metrics(y_test, anomaly_scores, 80),
@@ -165,7 +168,18 @@ def identify(task):
             # training half (test_min_steps_default_leaves_kdd99_training_as_it_was).
             "min_steps": min_steps, "ema": ema_of(name),
             **({"standardize": True} if args.standardize else {}),
-            **({"ensemble": args.ensemble} if args.ensemble and name in OURS else {})}
+            **({"ensemble": args.ensemble} if args.ensemble and name in OURS else {}),
+            **(gan_ensemble_settings(args) if name in OURS else {})}
+
+
+def our_settings(name, args):
+    """The parameters of one of ours that the suite sets, if any: ``standardize`` with
+    ``--standardize``, ``ensemble_size`` with ``--gan-ensemble``."""
+    if name not in (*OURS, VOTING):
+        return None
+    settings = {**({"standardize": True} if args.standardize else {}),
+                **gan_ensemble_settings(args)}
+    return settings or None
 
 
 def summarise(records, args):
@@ -189,6 +203,7 @@ def summarise(records, args):
                   else "on the features as scaled (standardize=False)")
                + (f", each a SeedEnsemble of {args.ensemble} members" if args.ensemble
                   else "")
+               + (f", with ensemble_size={args.gan_ensemble}" if args.gan_ensemble else "")
                + "; one torch thread per run; "
                f"{platform.processor() or platform.machine()}, "
                f"{multiprocessing.cpu_count()} cores.")
@@ -281,7 +296,7 @@ def main(argv=None):
     parser.add_argument("--standardize", action="store_true",
                         help="fit ours with standardize=True, their default, instead of "
                              "on the features as scaled (common.AS_PREPARED)")
-    add_ensemble_argument(parser)
+    add_ensemble_arguments(parser)
     parser.add_argument("--jobs", type=int, default=2, help="processes at once")
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="stop a run after this long and report it as failed")

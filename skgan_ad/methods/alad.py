@@ -146,7 +146,7 @@ class ALAD(BaseGANDetector):
                  ema_warmup=False, score_batch_size="auto", contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=True):
+                 min_steps="auto", standardize=True, ensemble_size=1):
         self.score_type = score_type
         self.enable_dzz = enable_dzz
         self.spectral_norm = spectral_norm
@@ -173,6 +173,7 @@ class ALAD(BaseGANDetector):
         self.compile = compile
         self.min_steps = min_steps
         self.standardize = standardize
+        self.ensemble_size = ensemble_size
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -131,7 +131,7 @@ class FAnoGAN(BaseGANDetector):
                  score_batch_size="auto", contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=True):
+                 min_steps="auto", standardize=True, ensemble_size=1):
         self.kappa = kappa
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -158,6 +158,7 @@ class FAnoGAN(BaseGANDetector):
         self.compile = compile
         self.min_steps = min_steps
         self.standardize = standardize
+        self.ensemble_size = ensemble_size
 
     #: The official code scores with the trained weights, not a moving average.
     ema_decay = None

@@ -147,7 +147,7 @@ class FenceGAN(BaseGANDetector):
                  ema_decay=None, ema_warmup=False, score_batch_size="auto", contamination=0.1,
                  device="auto", random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=True):
+                 min_steps="auto", standardize=True, ensemble_size=1):
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
@@ -174,6 +174,7 @@ class FenceGAN(BaseGANDetector):
         self.compile = compile
         self.min_steps = min_steps
         self.standardize = standardize
+        self.ensemble_size = ensemble_size
 
     def _build_modules(self):
         blocks = self._blocks()

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import BaseGANDetector
 from ..networks import Discriminator, normal_init
+from ..networks.gan_ensemble import active_member
 from ._losses import bce, frozen
 
 __all__ = ["GANomaly"]
@@ -138,7 +139,7 @@ class GANomaly(BaseGANDetector):
                  score_batch_size="auto", contamination=0.1, device="auto",
                  random_state=None, verbose=0, callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=True):
+                 min_steps="auto", standardize=True, ensemble_size=1):
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc
@@ -163,6 +164,7 @@ class GANomaly(BaseGANDetector):
         self.compile = compile
         self.min_steps = min_steps
         self.standardize = standardize
+        self.ensemble_size = ensemble_size
 
     def _build_modules(self):
         blocks = self._blocks()
@@ -193,9 +195,10 @@ class GANomaly(BaseGANDetector):
         d_loss = 0.5 * (bce(D(x)[0], 1.0) + bce(D(x_rec.detach())[0], 0.0))
         net.minimise(d_loss, net.optimizer_d_)
         if d_loss.item() < _D_RESET_LOSS:
-            # A D that wins outright gives the generator no signal: start it afresh.
+            # A D that wins outright gives the generator no signal: start it afresh
+            # (in a GAN ensemble, the one that won).
             with torch.no_grad():
-                normal_init(D)
+                normal_init(active_member(D))
         return {"d_loss": d_loss, "g_loss": g_loss, "adv_loss": adv_loss,
                 "con_loss": con_loss, "enc_loss": enc_loss}
 

@@ -154,7 +154,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
                  contamination=0.1, device="auto", random_state=None, verbose=0,
                  callbacks=None, image_shape=None,
                  n_jobs=None, precision="float32", compile=False,
-                 min_steps="auto", standardize=True):
+                 min_steps="auto", standardize=True, ensemble_size=1):
         self.score_type = score_type
         self.residual_weight = residual_weight
         self.normalize_latents = normalize_latents
@@ -182,6 +182,7 @@ class SimultaneousEncoderGAN(BaseGANDetector):
         self.compile = compile
         self.min_steps = min_steps
         self.standardize = standardize
+        self.ensemble_size = ensemble_size
 
     def _build_modules(self):
         blocks = self._blocks()
