@@ -189,6 +189,11 @@ class AcceleratedAdversarialNet(AccelerateMixin, AdversarialNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        if self.ensemble_size > 1 and self.accelerator.num_processes > 1:
+            raise ValueError(
+                "ensemble_size > 1 trains one random generator/discriminator pair per "
+                "step, which data-parallel training over several processes cannot "
+                "synchronise; fit it in one process, or with ensemble_size=1.")
         seeds = _import_extra("accelerate.utils").gather_object([self.seed])
         if len(set(seeds)) > 1:
             raise ValueError("the processes fit detectors with different random states, so "

@@ -195,6 +195,21 @@ def test_too_few_batches_for_the_processes_are_refused(train, monkeypatch):
         fast(ALAD, batch_size=300).fit(train)
 
 
+def test_a_gan_ensemble_trains_in_one_process_and_is_refused_in_several(train,
+                                                                        monkeypatch):
+    with accelerated_training(Accelerator(cpu=True)):
+        accelerated = fast(EGBAD, ensemble_size=2).fit(train)
+    np.testing.assert_array_equal(accelerated.score_samples(train),
+                                  fast(EGBAD, ensemble_size=2).fit(train).score_samples(train))
+    monkeypatch.setattr(Accelerator, "num_processes", 2)
+    detector = fast(EGBAD, ensemble_size=2)
+    with (accelerated_training(Accelerator(cpu=True)),
+          pytest.raises(ValueError, match="ensemble_size > 1 .* one process")):
+        detector.fit(train)
+    with pytest.raises(NotFittedError):
+        detector.score_samples(train)
+
+
 def test_accelerated_training_needs_an_accelerator():
     with (pytest.raises(TypeError, match="must be an accelerate.Accelerator, not str"),
           accelerated_training("cuda")):
