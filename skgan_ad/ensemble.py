@@ -4,7 +4,7 @@ seeds apart (:class:`SeedEnsemble`), or different detectors (:class:`VotingDetec
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -138,8 +138,11 @@ class SeedEnsemble(_NormalisedScoreMean, BaseEstimator):
         not stack (images, spectral norm, a Pipeline, another library's), fits the members one by one
         (``n_jobs`` at once).
     n_jobs : int or None, default=None
-        Members fitted at once, in joblib's processes (None: one after another), when
-        they are not stacked.
+        joblib processes that fit the members (None: one, -1: one per core). Stacked
+        members are shared out between them, one stack per process; members that
+        do not stack are fitted ``n_jobs`` at once. A stack draws its members'
+        latent noise together, so the members depend on how they are shared out:
+        the same ``n_jobs`` gives the same ensemble.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds.
 
@@ -206,7 +209,7 @@ class SeedEnsemble(_NormalisedScoreMean, BaseEstimator):
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_members)
         X_normalisation = _normalisation_rows(X, random_state)
-        stacked = (self.estimator._fit_members(X, [int(seed) for seed in seeds])
+        stacked = (self._fit_stacked(X, seeds)
                    if self.stacked and isinstance(self.estimator, BaseGANDetector) else None)
         if stacked is not None:
             fitted = [(member, _quantiles(member, X_normalisation)) for member in stacked]
@@ -217,6 +220,20 @@ class SeedEnsemble(_NormalisedScoreMean, BaseEstimator):
         self.seeds_ = seeds
         self._set_fitted_members(fitted, X_normalisation)
         return self
+
+    def _fit_stacked(self, X, seeds):
+        """The members trained stacked: one stack, or with ``n_jobs``, one stack per
+        joblib process, the members shared out between them; None if they do not
+        stack."""
+        groups = [[int(seed) for seed in group] for group in
+                  np.array_split(seeds, min(effective_n_jobs(self.n_jobs), len(seeds)))]
+        if len(groups) == 1:
+            return self.estimator._fit_members(X, groups[0])
+        stacks = Parallel(n_jobs=len(groups))(
+            delayed(self.estimator._fit_members)(X, group) for group in groups)
+        if any(stack is None for stack in stacks):
+            return None
+        return [member for stack in stacks for member in stack]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

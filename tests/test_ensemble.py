@@ -163,6 +163,23 @@ def test_stacked_anogan_members_keep_their_own_search_start(blobs):
     assert not torch.equal(members[0].net_.search_start_.z, members[1].net_.search_start_.z)
 
 
+def test_n_jobs_shares_the_stacked_members_out_between_processes(blobs):
+    """With n_jobs=2, three members train as two stacks in two processes: each
+    member is the one its stack trains in this process."""
+    from skgan_ad import EGBAD
+
+    X_train, X_test, y_test = blobs
+    member = fast(EGBAD, epochs=1)
+    ensemble = SeedEnsemble(member, n_members=3, n_jobs=2, random_state=0).fit(X_train)
+    seeds = [int(seed) for seed in ensemble.seeds_]
+    here = [*member._fit_members(X_train, seeds[:2]), *member._fit_members(X_train, seeds[2:])]
+    assert [fitted.random_state for fitted in ensemble.estimators_] == seeds
+    for fitted, reference in zip(ensemble.estimators_, here):
+        np.testing.assert_array_equal(fitted.score_samples(X_test),
+                                      reference.score_samples(X_test))
+    assert roc_auc_score(y_test, -ensemble.score_samples(X_test)) > 0.8
+
+
 def test_members_that_do_not_stack_are_fitted_one_by_one(blobs):
     from skgan_ad import ALAD
 

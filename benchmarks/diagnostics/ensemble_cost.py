@@ -4,7 +4,8 @@ On the KDD99 rows of no evaluated test half (``selection_data`` of
 ``defaults.tabular_validation``: training parts only), each detector's recommended scaling
 (``common.SCALERS``), defaults: one model, then ``SeedEnsemble(n_members=N)`` with its
 members trained stacked (one network for all, ``skgan_ad.networks.members``) on one
-torch thread and on every core, for ``--one-by-one`` detectors its members fitted
+torch thread, on every core, and as one stack per core (``n_jobs=-1``: joblib
+processes, one thread each), for ``--one-by-one`` detectors its members fitted
 one after another, and Han, Chen and Liu's GAN ensemble of N generators and N
 discriminators (``ensemble_size=N``: one random pair trained per step, the score
 averaged over all pairs). Per row: fit seconds, their ratio to one model, the extra peak
@@ -51,6 +52,8 @@ def configurations(name, members, one_by_one):
             single, n_members=members, random_state=0),
         f"SeedEnsemble of {members}, stacked, all cores": SeedEnsemble(
             clone(single).set_params(n_jobs=-1), n_members=members, random_state=0),
+        f"SeedEnsemble of {members}, one stack per core": SeedEnsemble(
+            single, n_members=members, n_jobs=-1, random_state=0),
     }
     if one_by_one:
         rows[f"SeedEnsemble of {members}, one by one"] = SeedEnsemble(
