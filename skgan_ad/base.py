@@ -235,7 +235,11 @@ _SHARED_PARAMETERS_DOC = """\
         method's step on one generator and one discriminator drawn at random, so a
         step costs what one GAN's does, and the anomaly score is the mean over all
         ``ensemble_size ** 2`` pairs, so scoring costs that many times one GAN's.
-        1 is the paper's single GAN.
+        1 is the paper's single GAN. The pairs' raw scores are averaged [Han et al.'s
+        code] and each generator trains on a share of the steps: on KDD99's
+        validation rows five of each ranked ALAD's and GANomaly's anomalies backwards
+        (``benchmarks/results/ensemble_cost.md``); :class:`~skgan_ad.SeedEnsemble`
+        is the dependable ensemble.
 """.replace("IMAGE_SCORE_BATCH_SIZE", str(IMAGE_SCORE_BATCH_SIZE)).replace(
     "MIN_STEPS", f"{MIN_STEPS:,}").replace(
     "EXTENSION_WARNED", str(EXTENSION_WARNED)).replace(
