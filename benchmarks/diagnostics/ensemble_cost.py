@@ -9,8 +9,9 @@ processes, one thread each), for ``--one-by-one`` detectors its members fitted
 one after another, and Han, Chen and Liu's GAN ensemble of N generators and N
 discriminators (``ensemble_size=N``: one random pair trained per step, the score
 averaged over all pairs). Per row: fit seconds, their ratio to one model, the extra peak
-memory of the fit, and validation AUROC and AUPRC (the gain). One model trains on one
-thread, the detectors' default on tables.
+memory of the fit in this process (joblib workers' memory is not counted), and
+validation AUROC and AUPRC (the gain). One model trains on one thread, the detectors'
+default on tables.
 
     python -m benchmarks ensemble_cost
     python -m benchmarks ensemble_cost --detectors GANomaly --members 3
