@@ -514,9 +514,8 @@ class AdversarialNet(NeuralNet):
         discriminator pair [Han et al.'s code]."""
         if self.ensemble_size == 1:
             return score_fn(self, x)
-        pairs = itertools.product(range(self.ensemble_size), repeat=2)
         total = 0
-        for pair in pairs:
+        for pair in itertools.product(range(self.ensemble_size), repeat=2):
             self.use_pair(*pair)
             total = total + score_fn(self, x)
         return total / self.ensemble_size ** 2
