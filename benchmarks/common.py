@@ -357,7 +357,7 @@ def ema_of(name):
 
 
 def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
-                  min_steps=None, extra=None, ensemble=None):
+                  min_steps=None, extra=None, ensemble=None, combination="median"):
     """One of ``DETECTORS``, seeded where it takes a seed, on the CPU.
 
     Ours fit the features as given (``AS_PREPARED``) unless ``extra``, further
@@ -384,7 +384,8 @@ def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
             params["min_steps"] = min_steps
         detector = dict(all_detectors())[name](**{**params, **AS_PREPARED, **(extra or {})})
         if ensemble:
-            detector = SeedEnsemble(detector, n_members=ensemble, random_state=seed)
+            detector = SeedEnsemble(detector, n_members=ensemble, combination=combination,
+                                    random_state=seed)
         return detector, "sklearn"
     from pyod.models import (
         alad,
@@ -423,10 +424,11 @@ def _stdout_discarded():
 
 
 def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
-                  min_steps=None, quick=False, extra=None, ensemble=None):
+                  min_steps=None, quick=False, extra=None, ensemble=None,
+                  combination="median"):
     """Fit one detector on ``X_train`` and score ``X_test``, with one torch thread.
 
-    ``extra`` and ``ensemble``: as in :func:`make_detector`.
+    ``extra``, ``ensemble`` and ``combination``: as in :func:`make_detector`.
 
     Returns
     -------
@@ -449,7 +451,8 @@ def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
             X_train = X_train[np.random.RandomState(seed).choice(len(X_train), rows,
                                                                  replace=False)]
     detector, convention = make_detector(name, seed, X_train.shape[1], epochs,
-                                         pyod_epochs, min_steps, extra, ensemble)
+                                         pyod_epochs, min_steps, extra, ensemble,
+                                         combination)
     # PyOD's GAN detectors draw from the global generators (they take no seed).
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -518,9 +521,21 @@ def add_ensemble_arguments(parser):
     ``ensemble_size=N`` (:func:`gan_ensemble_settings`). PyOD's detectors stay single."""
     parser.add_argument("--ensemble", type=int, default=None, metavar="N",
                         help="fit ours as a SeedEnsemble of N members")
+    parser.add_argument("--combination", choices=["median", "mean"], default="median",
+                        help="how each SeedEnsemble combines its members' normalised "
+                             "scores (default: median, the estimator's)")
     parser.add_argument("--gan-ensemble", type=int, default=None, metavar="N",
                         help="fit ours with ensemble_size=N: Han et al.'s GAN ensemble of "
                              "N generators and N discriminators")
+
+
+def combination_of(args, name):
+    """How a run's :class:`skgan_ad.SeedEnsemble` combines its members, as journals
+    name it: ``--combination``, or None for a run that is no SeedEnsemble or averages
+    them (the mean, the only rule before 2026-12-07: the runs journaled then match)."""
+    if args.ensemble and name in OURS and args.combination != "mean":
+        return args.combination
+    return None
 
 
 def gan_ensemble_settings(args):

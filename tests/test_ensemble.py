@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import torch
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.covariance import EllipticEnvelope
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
@@ -67,6 +67,51 @@ def test_rows_beyond_every_training_row_keep_their_order():
     scores = ensemble.score_samples(far)
     assert (scores < ensemble.score_samples(X).min()).all()
     assert scores[0] > scores[1] > scores[2]
+
+
+class _FailsOnOddSeeds(OutlierMixin, BaseEstimator):
+    """Minus the distance to the training mean, except that a fit with an odd seed
+    fails: it scores rows at random, on the scale of its training scores."""
+
+    def __init__(self, random_state=0):
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        self.center_ = np.mean(X, axis=0)
+        self.failed_ = self.random_state % 2 == 1
+        return self
+
+    def score_samples(self, X):
+        if self.failed_:
+            return np.random.RandomState(self.random_state % 1000 + len(X)).normal(size=len(X))
+        return -np.linalg.norm(X - self.center_, axis=1)
+
+
+def test_the_median_of_members_ignores_members_that_failed():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1000, 3))
+    X_test = np.vstack([rng.normal(size=(400, 3)), rng.normal(size=(40, 3)) + 2])
+    y_test = np.r_[np.zeros(400), np.ones(40)]
+
+    def found(scores):
+        """Share of the anomalies among the 40 rows scored most abnormal."""
+        return y_test[np.argsort(scores)[:40]].mean()
+
+    # A seed for the ensemble whose five members include two failed fits.
+    random_state = next(seed for seed in range(100) if np.sum(np.random.RandomState(seed)
+                        .randint(np.iinfo(np.int32).max, size=5) % 2) == 2)
+    scores = {}
+    for combination in ("median", "mean"):
+        ensemble = SeedEnsemble(_FailsOnOddSeeds(), n_members=5, combination=combination,
+                                random_state=random_state).fit(X)
+        assert sum(member.failed_ for member in ensemble.estimators_) == 2
+        scores[combination] = ensemble.score_samples(X_test)
+    sound = _FailsOnOddSeeds(random_state=0).fit(X).score_samples(X_test)
+    # The median ranks as a sound member does; the mean finds far fewer anomalies.
+    assert roc_auc_score(y_test, -scores["median"]) == pytest.approx(
+        roc_auc_score(y_test, -sound), abs=0.01)
+    assert found(scores["median"]) == pytest.approx(found(sound), abs=0.05)
+    assert found(scores["mean"]) < found(scores["median"]) - 0.2
 
 
 def test_a_member_parameter_is_tuned_through_grid_search(kdd99_sample):

@@ -67,6 +67,7 @@ from ..common import (
     adbench_split,
     add_ensemble_arguments,
     add_quick_and_output_arguments,
+    combination_of,
     dataset_files,
     gan_ensemble_settings,
     default_output,
@@ -106,7 +107,7 @@ def run_one(task):
     anomaly_scores, timings, _ = fit_and_score(
         name, seed, X_train, X_test, epochs=args.epochs, min_steps=args.min_steps,
         quick=args.quick, extra=our_settings(name, args),
-        ensemble=args.ensemble)
+        ensemble=args.ensemble, combination=args.combination)
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     return {"rows": len(X), "features": X.shape[1], "anomalies": int(y.sum()),
@@ -175,6 +176,8 @@ def summarise(records, args):
              f"Command: `{command_line()}`", ""]
     if args.quick:
         lines += ["A quick smoke run (`--quick`), not a result.", ""]
+    seed_ensembles = (f"; ours as SeedEnsembles of {args.ensemble} ({args.combination})"
+                      if args.ensemble else "")
     not_run = [r for r in records if r["status"] == "not run"]
     if not_run:
         finished = sorted({(r["seed"], r["dataset"]) for r in records
@@ -191,7 +194,7 @@ def summarise(records, args):
                f"with its defaults (epochs: {args.epochs or 'default'}; min_steps of ours: "
                f"{'default' if args.min_steps is None else args.min_steps}"
                f"{'' if args.standardize else '; ours with standardize=False'}"
-               f"{f'; ours as SeedEnsembles of {args.ensemble}' if args.ensemble else ''}"
+               f"{seed_ensembles}"
                f"{f'; ours with ensemble_size={args.gan_ensemble}' if args.gan_ensemble else ''}"
                "), fitted on "
                f"at most {args.max_train_rows or 'all':,} training rows; one torch thread "
@@ -278,7 +281,8 @@ def main(argv=None):
                 "min_steps": min_steps_of(task[2], args.min_steps),
                 "ema": ema_of(task[2]), "max_train_rows": args.max_train_rows,
                 "extra": our_settings(task[2], args),
-                "ensemble": args.ensemble if task[2] in OURS else None}
+                "ensemble": args.ensemble if task[2] in OURS else None,
+                "combination": combination_of(args, task[2])}
 
     if args.report_only:
         records = finished_runs(journal_path(args.output), identify, tasks)

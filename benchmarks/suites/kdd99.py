@@ -68,6 +68,7 @@ from ..common import (
     add_kdd99_data_argument,
     add_quick_and_output_arguments,
     add_run_arguments,
+    combination_of,
     default_output,
     ema_of,
     detection_metrics,
@@ -141,7 +142,7 @@ def run_one(task):
         name, seed, X_train, X_test, epochs=args.epochs, pyod_epochs=args.pyod_epochs,
         min_steps=min_steps, quick=args.quick,
         extra=our_settings(name, args),
-        ensemble=args.ensemble)
+        ensemble=args.ensemble, combination=args.combination)
     record = {"detector": label, "seed": seed, "test_rows": len(X_test), **timings,
               **detection_metrics(y_test, anomaly_scores, 80),
               "curves": curve_points(y_test, anomaly_scores)}
@@ -169,6 +170,7 @@ def identify(task):
             "min_steps": min_steps, "ema": ema_of(name),
             **({"standardize": True} if args.standardize else {}),
             **({"ensemble": args.ensemble} if args.ensemble and name in OURS else {}),
+            "combination": combination_of(args, name),
             **(gan_ensemble_settings(args) if name in OURS else {})}
 
 
@@ -201,8 +203,8 @@ def summarise(records, args):
                f"{args.pyod_epochs or 'PyOD default'} (PyOD's); ours "
                + ("with their default standardize=True" if args.standardize
                   else "on the features as scaled (standardize=False)")
-               + (f", each a SeedEnsemble of {args.ensemble} members" if args.ensemble
-                  else "")
+               + (f", each a SeedEnsemble of {args.ensemble} members (their "
+                  f"{args.combination})" if args.ensemble else "")
                + (f", with ensemble_size={args.gan_ensemble}" if args.gan_ensemble else "")
                + "; one torch thread per run; "
                f"{platform.processor() or platform.machine()}, "
