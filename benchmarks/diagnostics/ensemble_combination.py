@@ -60,7 +60,7 @@ def _trimmed_mean(positions):
 
 #: Combination rules of the members' normalised positions (members x rows): higher =
 #: more normal.
-RULES = {"mean (today's)": lambda positions: positions.mean(axis=0),
+RULES = {"mean": lambda positions: positions.mean(axis=0),
          "median": lambda positions: np.median(positions, axis=0),
          "trimmed mean": _trimmed_mean,
          "mean of positions clipped to [-1, 2]":
