@@ -357,7 +357,7 @@ def ema_of(name):
 
 
 def make_detector(name, seed, n_features, epochs=None, pyod_epochs=None,
-                  min_steps=None, extra=None, ensemble=None, combination="median"):
+                  min_steps=None, extra=None, ensemble=None, combination="mean"):
     """One of ``DETECTORS``, seeded where it takes a seed, on the CPU.
 
     Ours fit the features as given (``AS_PREPARED``) unless ``extra``, further
@@ -425,7 +425,7 @@ def _stdout_discarded():
 
 def fit_and_score(name, seed, X_train, X_test, *, epochs=None, pyod_epochs=None,
                   min_steps=None, quick=False, extra=None, ensemble=None,
-                  combination="median"):
+                  combination="mean"):
     """Fit one detector on ``X_train`` and score ``X_test``, with one torch thread.
 
     ``extra``, ``ensemble`` and ``combination``: as in :func:`make_detector`.
@@ -521,9 +521,9 @@ def add_ensemble_arguments(parser):
     ``ensemble_size=N`` (:func:`gan_ensemble_settings`). PyOD's detectors stay single."""
     parser.add_argument("--ensemble", type=int, default=None, metavar="N",
                         help="fit ours as a SeedEnsemble of N members")
-    parser.add_argument("--combination", choices=["median", "mean"], default="median",
+    parser.add_argument("--combination", choices=["mean", "median"], default="mean",
                         help="how each SeedEnsemble combines its members' normalised "
-                             "scores (default: median, the estimator's)")
+                             "scores (default: mean, the estimator's)")
     parser.add_argument("--gan-ensemble", type=int, default=None, metavar="N",
                         help="fit ours with ensemble_size=N: Han et al.'s GAN ensemble of "
                              "N generators and N discriminators")
@@ -532,7 +532,8 @@ def add_ensemble_arguments(parser):
 def combination_of(args, name):
     """How a run's :class:`skgan_ad.SeedEnsemble` combines its members, as journals
     name it: ``--combination``, or None for a run that is no SeedEnsemble or averages
-    them (the mean, the only rule before 2026-12-07: the runs journaled then match)."""
+    them (the mean, the default and the only rule before 2026-12-07, so that the runs
+    journaled then match)."""
     if args.ensemble and name in OURS and args.combination != "mean":
         return args.combination
     return None
