@@ -298,7 +298,7 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
         data = str(REPOSITORY.parent / "shared" / "data" / "kdd99"
                    / "kddcup.data_10_percent.gz")
         scaler, epochs, pyod_epochs, min_steps = "chosen", None, None, None
-        standardize, ensemble, gan_ensemble = False, None, None
+        standardize, ensemble, gan_ensemble, combination = False, None, None, "mean"
 
     assert identify(("ALAD", 42, Args))["data"] == (
         "../shared/data/kdd99/kddcup.data_10_percent.gz")
@@ -318,6 +318,16 @@ def test_kdd99_runs_name_the_data_file_alike_on_every_machine():
     assert identify(("ALAD", 42, Ensembles))["ensemble"] == 5
     assert identify(("PyOD IForest", 42, Ensembles)) == identify(("PyOD IForest", 42, Args))
 
+    class MedianEnsembles(Ensembles):
+        combination = "median"
+
+    # The mean, the default, is named as the journals named it before --combination
+    # (no value); the median names its runs apart, ours only.
+    assert identify(("ALAD", 42, Ensembles))["combination"] is None
+    assert identify(("ALAD", 42, MedianEnsembles))["combination"] == "median"
+    assert (identify(("PyOD IForest", 42, MedianEnsembles))
+            == identify(("PyOD IForest", 42, Args)))
+
     class GANEnsembles(Args):
         gan_ensemble = 5
 
@@ -336,7 +346,7 @@ def test_journals_tell_runs_averaged_with_the_old_warm_up_from_todays(tmp_path):
 
     class Args:
         data, scaler, epochs, pyod_epochs, min_steps = "bundled", "chosen", None, None, None
-        standardize, ensemble, gan_ensemble = False, None, None
+        standardize, ensemble, gan_ensemble, combination = False, None, None, "mean"
 
     tasks = [(name, 42, Args) for name in ("EGBAD", "EGBAD" + OFFICIAL, "FAnoGAN",
                                            "PyOD IForest")]
