@@ -106,9 +106,12 @@ class _NormalisedScoreMean(MetaEstimatorMixin, OffsetOutlierMixin):
             Higher means more normal.
         """
         check_is_fitted(self)
-        return self._combine(np.array([
-            _normalised(member.score_samples(X), quantiles)
-            for member, quantiles in zip(self.estimators_, self.quantiles_)]))
+        return self._combine(self._member_positions(X))
+
+    def _member_positions(self, X):
+        """Each member's ``score_samples`` of ``X``, normalised: (members x rows)."""
+        return np.array([_normalised(member.score_samples(X), quantiles)
+                         for member, quantiles in zip(self.estimators_, self.quantiles_)])
 
 
 class SeedEnsemble(_NormalisedScoreMean, BaseEstimator):

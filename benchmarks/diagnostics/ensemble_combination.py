@@ -2,10 +2,9 @@
 
 A :class:`skgan_ad.SeedEnsemble` maps each member's scores to positions in that
 member's training scores (0 to 1 inside the training range, continued linearly
-beyond it) and averages them. The linear continuation is unbounded: one member that
-scores some rows far beyond its training range outweighs all the others on those rows.
-This script fits ensembles once and scores validation rows with each combination rule
-(``RULES``) of the same members, on rows no reported test run reads:
+beyond it) and averages them, so one member whose fit failed pulls every row toward
+the middle. This script fits ensembles once and scores validation rows with each
+combination rule (``RULES``) of the same members, on rows no reported test run reads:
 
 * ``kdd99``: the KDD99 selection rows (``defaults/tabular_validation.py``: rows of the
   training half of every seed of the KDD99 table), 80% of their normal rows to train,
@@ -41,6 +40,7 @@ from ..common import (
     OURS,
     dataset_files,
     default_output,
+    detection_metrics,
     journal_path,
     load_table,
     make_detector,
@@ -93,20 +93,14 @@ def _data(dataset, name, seed, args):
 
 
 def _metrics(y, normality):
-    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
-
-    anomaly = -normality
-    flagged = anomaly >= np.quantile(anomaly, 1 - y.mean())
-    return {"auroc": float(roc_auc_score(y, anomaly)),
-            "auprc": float(average_precision_score(y, anomaly)),
-            "f1": float(f1_score(y, flagged))}
+    """AUROC, AUPRC and F1 with the rows at the validation set's anomaly share flagged."""
+    metrics = detection_metrics(y, -normality, 100 * (1 - y.mean()))
+    return {name: float(metrics[name]) for name in ("auroc", "auprc", "f1")}
 
 
 def run_one(task):
     """One ensemble fitted once, its validation rows scored with every rule."""
     import torch
-
-    from skgan_ad.ensemble import _normalised
 
     dataset, name, seed, args = task
     torch.set_num_threads(1)
@@ -114,9 +108,7 @@ def run_one(task):
     ensemble, _ = make_detector(name, seed, X_train.shape[1], extra=extra,
                                 ensemble=args.members)
     ensemble.fit(X_train)
-    positions = np.array([_normalised(member.score_samples(X_valid), quantiles)
-                          for member, quantiles in zip(ensemble.estimators_,
-                                                       ensemble.quantiles_)])
+    positions = ensemble._member_positions(X_valid)
     return {"dataset": dataset, "detector": name, "seed": seed, "members": args.members,
             "train_rows": len(X_train), "valid_rows": len(X_valid),
             "valid_anomalies": int(y_valid.sum()),
@@ -138,8 +130,7 @@ def report(records, args):
               + ("" if args.kdd99_test_seed is None else
                  f"**Diagnosis**: KDD99 is scored on the test half of seed "
                  f"{args.kdd99_test_seed}'s paper split; nothing is chosen on it. ")
-              + 
-              "Cells: mean over seeds ± standard deviation over seeds."), ""]
+              + "Cells: mean over seeds ± standard deviation over seeds."), ""]
     for metric in ("auroc", "auprc", "f1"):
         lines += [f"## Validation {metric.upper()}", "",
                   "| table | detector | " + " | ".join(RULES) + " | members alone: worst / best |",
